@@ -1,0 +1,41 @@
+"""Every finews setting with its default, in one place.
+
+Values here are the defaults; ``finews.settings`` overlays environment
+variables of the same name, and ``-s NAME=value`` on the command line wins
+over both. README.md documents each one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+LIVE_SITE = "https://finews.withounder.com/"
+
+DEFAULTS: dict[str, Any] = {
+    # Where the site lives; point it at a replica with -a base_url=... or this setting.
+    "FINEWS_BASE_URL": LIVE_SITE,
+    # Comma-separated category slugs: crawl only these category pages (empty: everything).
+    "FINEWS_CATEGORIES": "",
+    # Also read /feed.xml for the newest posts.
+    "FINEWS_FOLLOW_FEED": True,
+    # Folder for local output (rejects file, journal, embedded store).
+    "FINEWS_OUTPUT_DIR": "output",
+    # Rejects file; empty means <FINEWS_OUTPUT_DIR>/rejects.jsonl.
+    "FINEWS_REJECTS_FILE": "",
+    # Largest raw input kept in a reject record (characters); the rest is cut and marked.
+    "FINEWS_REJECT_RAW_MAX_CHARS": 2_000_000,
+    # An article whose sanitized body is longer than this is rejected (body_too_large).
+    "FINEWS_MAX_BODY_CHARS": 1_000_000,
+    # MongoDB (the archive issue); empty means the embedded default store.
+    "MONGO_URI": "",
+    # Splash (the share-page issue).
+    "SPLASH_URL": "",
+}
+
+
+def from_environment(defaults: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Overlay environment variables on the defaults; Scrapy's typed getters parse the strings."""
+    env = os.environ if environ is None else environ
+    return {name: env.get(name, value) for name, value in defaults.items()}

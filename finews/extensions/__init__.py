@@ -1,0 +1,1 @@
+"""Scrapy extensions: crawl-wide services hooked to signals."""

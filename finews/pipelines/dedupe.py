@@ -1,0 +1,31 @@
+"""Pipeline step 3: the same article with the same content is passed on once per run.
+
+The archive (MongoDB ``_id`` = info code) is the lasting dedupe; this step
+only saves it writes of exact repeats (a post reached from several listings
+under different URLs). A changed text under the same code passes: the
+store keeps it as a revision.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from itemadapter import ItemAdapter
+
+from finews.rejects import Rejected
+
+
+class DedupePipeline:
+    def __init__(self) -> None:
+        self._seen: set[bytes] = set()
+
+    def process_item(self, item: Any, spider: Any) -> Any:
+        adapter = ItemAdapter(item)
+        key = hashlib.blake2b(
+            f"{adapter.get('info_code')}\0{adapter.get('content_hash')}".encode(), digest_size=16
+        ).digest()
+        if key in self._seen:
+            raise Rejected("duplicate", str(adapter.get("info_code")), keep=False)
+        self._seen.add(key)
+        return item

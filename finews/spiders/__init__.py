@@ -1,0 +1,1 @@
+"""Spiders navigate; parsing lives in finews.parsing."""

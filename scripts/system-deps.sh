@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# System packages the tests use, from Debian: Jekyll (a real Jekyll build of the fixture site).
+# Installs what is missing when run as root; otherwise says what to install and fails.
+set -euo pipefail
+missing=()
+command -v jekyll >/dev/null 2>&1 || missing+=(jekyll ruby-jekyll-feed ruby-kramdown-parser-gfm)
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+    echo "missing system packages: ${missing[*]} (run: sudo apt-get install ${missing[*]})" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
