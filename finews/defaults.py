@@ -28,8 +28,28 @@ DEFAULTS: dict[str, Any] = {
     "FINEWS_REJECT_RAW_MAX_CHARS": 2_000_000,
     # An article whose sanitized body is longer than this is rejected (body_too_large).
     "FINEWS_MAX_BODY_CHARS": 1_000_000,
-    # MongoDB (the archive issue); empty means the embedded default store.
+    # Archive articles in MongoDB (the store pipeline); off only for runs that just export files.
+    "FINEWS_STORE": True,
+    # MongoDB server; empty means the embedded default store (SecantusDB on FINEWS_DATA_DIR/mongo).
     "MONGO_URI": "",
+    "FINEWS_MONGO_DATABASE": "finews",
+    # Local state: the embedded store (mongo/) and the write journal (journal/).
+    "FINEWS_DATA_DIR": "data",
+    # Journal folder; empty means <FINEWS_DATA_DIR>/journal.
+    "FINEWS_JOURNAL_DIR": "",
+    # The SecantusDB server program; empty means .secantus/bin/secantusd-py, else PATH.
+    "FINEWS_EMBEDDED_BIN": "",
+    # Port of the embedded server (0: any free port; fix it to let downstream jobs connect).
+    "FINEWS_EMBEDDED_PORT": 0,
+    # Articles per bulk write, seconds before a partial batch is written, articles buffered at most.
+    "FINEWS_MONGO_BATCH_SIZE": 200,
+    "FINEWS_MONGO_FLUSH_SECONDS": 2.0,
+    "FINEWS_MONGO_MAX_PENDING": 2000,
+    "FINEWS_MONGO_TIMEOUT_MS": 5000,
+    # Earlier versions kept per article, newest first.
+    "FINEWS_MAX_REVISIONS": 10,
+    # Re-fetch posts the archive has and ignore listing validators (-a refresh=1 wins).
+    "FINEWS_REFRESH": False,
     # Splash (the share-page issue).
     "SPLASH_URL": "",
 }

@@ -38,10 +38,12 @@ ITEM_PIPELINES = {
     "finews.pipelines.normalize.NormalizePipeline": 100,
     "finews.pipelines.validate.ValidatePipeline": 200,
     "finews.pipelines.dedupe.DedupePipeline": 300,
+    "finews.pipelines.store.StorePipeline": 400,
 }
 
 EXTENSIONS = {
     "finews.extensions.rejects.RejectLog": 100,
+    "finews.extensions.runs.CrawlRuns": 110,
 }
 
 LOG_FORMATTER = "finews.logformatter.FinewsLogFormatter"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -14,10 +15,29 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from pymongo import MongoClient
+
 from finews.replica import Replica
+from finews.storage.embedded import EmbeddedServer
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_POSTS = ROOT / "tests" / "fixtures" / "posts"
+_databases = itertools.count()
+
+
+class Mongo:
+    """The test session's MongoDB server (SecantusDB, or a real mongod given by FINEWS_TEST_MONGO_URI)."""
+
+    def __init__(self, uri: str) -> None:
+        self.uri = uri
+        self.client = MongoClient(uri, tz_aware=True)
+
+    def new_database(self) -> str:
+        """A database of its own for each test (so tests never see each other's articles)."""
+        return f"finews_test_{os.getpid()}_{next(_databases)}"
+
+    def db(self, name: str):
+        return self.client[name]
 
 
 @dataclass
@@ -26,6 +46,7 @@ class CrawlResult:
     items: list[dict]
     rejects: list[dict]
     log: str
+    database: str | None = None
 
     def stat(self, name: str) -> int:
         match = re.search(rf"'{re.escape(name)}': (\d+)", self.log)
@@ -35,26 +56,59 @@ class CrawlResult:
         return {item["info_code"]: item for item in self.items}
 
 
-def run_crawl(base_url: str, out_dir: Path, *args: str, spider: str = "finews", timeout: int = 300) -> CrawlResult:
-    """``scrapy crawl`` in a child process, as an operator runs it; items from -O, rejects from the file."""
+def run_crawl(base_url: str, out_dir: Path, *args: str, spider: str = "finews", timeout: int = 300,
+              mongo: Mongo | None = None, database: str | None = None, env: dict | None = None) -> CrawlResult:
+    """``scrapy crawl`` in a child process, as an operator runs it.
+
+    Items come from -O; with ``mongo`` the run archives into ``database`` (a fresh
+    one unless given) and its rejects are read from there, else storing is off and
+    rejects come from the file.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     feed = out_dir / "articles.jsonl"
     log = out_dir / "crawl.log"
-    command = [
-        sys.executable, "-m", "scrapy", "crawl", spider, "-a", f"base_url={base_url}", "-O", str(feed),
-        "-s", f"FINEWS_OUTPUT_DIR={out_dir}", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", f"LOG_FILE={log}",
-        "-s", "TELNETCONSOLE_ENABLED=0", *args,
-    ]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FINEWS_", "MONGO_URI", "SPLASH_URL"))}
-    proc = subprocess.run(command, cwd=ROOT, env=env, timeout=timeout, capture_output=True, text=True, check=False)
+    settings = {
+        "FINEWS_OUTPUT_DIR": out_dir, "FINEWS_DATA_DIR": out_dir / "data", "AUTOTHROTTLE_ENABLED": 0,
+        "LOG_FILE": log, "TELNETCONSOLE_ENABLED": 0, "FINEWS_MONGO_FLUSH_SECONDS": 0.5,
+    }
+    if mongo is None:
+        settings["FINEWS_STORE"] = 0
+    else:
+        database = database or mongo.new_database()
+        settings.update(MONGO_URI=mongo.uri, FINEWS_MONGO_DATABASE=database)
+    command = [sys.executable, "-m", "scrapy", "crawl", spider, "-a", f"base_url={base_url}", "-O", str(feed)]
+    for name, value in settings.items():
+        command += ["-s", f"{name}={value}"]
+    command += list(args)
+    clean_env = {k: v for k, v in os.environ.items() if not k.startswith(("FINEWS_", "MONGO_URI", "SPLASH_URL"))}
+    proc = subprocess.run(command, cwd=ROOT, env={**clean_env, **(env or {})}, timeout=timeout,
+                          capture_output=True, text=True, check=False)
     items = [json.loads(line) for line in feed.read_text(encoding="utf-8").splitlines()] if feed.exists() else []
-    rejects_file = out_dir / "rejects.jsonl"
-    rejects = (
-        [json.loads(line) for line in rejects_file.read_text(encoding="utf-8").splitlines()]
-        if rejects_file.exists() else []
-    )
+    if mongo is not None:
+        rejects = list(mongo.db(database).rejects.find({}, {"_id": 0}))
+    else:
+        rejects_file = out_dir / "rejects.jsonl"
+        rejects = (
+            [json.loads(line) for line in rejects_file.read_text(encoding="utf-8").splitlines()]
+            if rejects_file.exists() else []
+        )
     text = log.read_text(encoding="utf-8") if log.exists() else ""
-    return CrawlResult(proc.returncode, items, rejects, text + proc.stderr)
+    return CrawlResult(proc.returncode, items, rejects, text + proc.stderr, database)
+
+
+@pytest.fixture(scope="session")
+def mongo(tmp_path_factory):
+    """One server for the whole session: started here unless FINEWS_TEST_MONGO_URI names one."""
+    given = os.environ.get("FINEWS_TEST_MONGO_URI")
+    if given:
+        yield Mongo(given)
+        return
+    server = EmbeddedServer(tmp_path_factory.mktemp("mongo") / "mongo", binary=os.environ.get("FINEWS_EMBEDDED_BIN"))
+    uri = server.start()
+    try:
+        yield Mongo(uri)
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -70,6 +124,6 @@ def replica_old_layout():
 
 
 @pytest.fixture(scope="session")
-def fixture_crawl(replica, tmp_path_factory) -> CrawlResult:
-    """One crawl of the fixture replica, shared by the tests that only read its output."""
-    return run_crawl(replica.url, tmp_path_factory.mktemp("fixture-crawl"))
+def fixture_crawl(replica, mongo, tmp_path_factory) -> CrawlResult:
+    """One crawl of the fixture replica into its own database, shared by the tests that only read its output."""
+    return run_crawl(replica.url, tmp_path_factory.mktemp("fixture-crawl"), mongo=mongo)

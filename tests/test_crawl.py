@@ -70,7 +70,7 @@ def test_categories_argument_restricts_the_crawl(replica, tmp_path):
     assert [item["info_code"] for item in result.items] == ["NW202204012331570959"]
 
 
-def test_broken_posts_become_rejects_with_reasons(tmp_path):
+def test_broken_posts_become_rejects_with_reasons(tmp_path, mongo):
     posts = tmp_path / "posts"
     shutil.copytree(FIXTURE_POSTS, posts)
     (posts / "_posts" / "2022-06-01-202206019999999999.md").write_text(
@@ -84,7 +84,7 @@ def test_broken_posts_become_rejects_with_reasons(tmp_path):
         encoding="utf-8",
     )
     with Replica(posts) as server:
-        result = run_crawl(server.url, tmp_path / "out")
+        result = run_crawl(server.url, tmp_path / "out", mongo=mongo)
     reasons = sorted(r["reason"] for r in result.rejects)
     assert reasons == ["missing_info_code", "missing_title"]
     assert result.stat("finews/dropped/missing_title") == 1
@@ -95,6 +95,7 @@ def test_broken_posts_become_rejects_with_reasons(tmp_path):
     assert "正文" in rejected["missing_title"]["raw"]["body_html"]
     assert rejected["missing_info_code"]["url"].endswith("/emnews/2022/06/01/notanid.html")
     assert len(result.items) == 119
+    assert {"time", "spider", "reason", "detail", "url", "raw"} <= set(result.rejects[0])
 
 
 def test_server_errors_are_retried_and_failures_kept(tmp_path):

@@ -2,38 +2,50 @@
 
 Drops from pipelines (``Rejected``) arrive through Scrapy's ``item_dropped``;
 inputs that never became an item (an unparseable page, a failed fetch) through
-``finews.rejects.item_rejected``. Records go to a JSON-lines file.
+``finews.rejects.item_rejected``. Records go to the archive's ``rejects``
+collection in batches; without an archive, or while it does not answer, to a
+JSON-lines file (FINEWS_REJECTS_FILE).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
 from itemadapter import ItemAdapter
+from pymongo.errors import PyMongoError
 from scrapy import signals
 from scrapy.crawler import Crawler
+from twisted.internet import defer, threads
 
-from finews.dates import utc_now_iso
 from finews.rejects import item_rejected
+from finews.storage.archive import Archive, archive_for
 
 logger = logging.getLogger(__name__)
+BATCH = 100
+
+
+def _plain(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 class RejectLog:
-    def __init__(self, stats: Any, path: Path, raw_max_chars: int) -> None:
+    def __init__(self, stats: Any, path: Path, raw_max_chars: int, archive: Archive | None) -> None:
         self.stats = stats
         self.path = path
         self.raw_max_chars = raw_max_chars
+        self.archive = archive
         self._file: TextIO | None = None
+        self._pending: list[dict[str, Any]] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RejectLog:
         settings = crawler.settings
         path = settings.get("FINEWS_REJECTS_FILE") or str(Path(settings.get("FINEWS_OUTPUT_DIR")) / "rejects.jsonl")
-        ext = cls(crawler.stats, Path(path), settings.getint("FINEWS_REJECT_RAW_MAX_CHARS"))
+        ext = cls(crawler.stats, Path(path), settings.getint("FINEWS_REJECT_RAW_MAX_CHARS"), archive_for(crawler))
         crawler.signals.connect(ext.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(ext.item_rejected, signal=item_rejected)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
@@ -45,28 +57,55 @@ class RejectLog:
         if getattr(exception, "keep", True):
             raw = ItemAdapter(item).asdict() if ItemAdapter.is_item(item) else repr(item)
             url = raw.get("url") if isinstance(raw, dict) else getattr(response, "url", None)
-            self._write(spider, reason, str(getattr(exception, "detail", exception)), url, raw)
+            self._keep(spider, reason, str(getattr(exception, "detail", exception)), url, raw)
 
     def item_rejected(self, reason: str, detail: str, url: str | None, raw: Any, spider: Any) -> None:
         self.stats.inc_value(f"finews/dropped/{reason}", spider=spider)
         logger.warning("Rejected %s (%s): %s", url, reason, detail)
-        self._write(spider, reason, detail, url, raw)
+        self._keep(spider, reason, detail, url, raw)
 
-    def spider_closed(self, spider: Any) -> None:
+    def spider_closed(self, spider: Any) -> defer.Deferred:
+        return self._flush().addBoth(self._close_file)
+
+    def _keep(self, spider: Any, reason: str, detail: str, url: str | None, raw: Any) -> None:
+        if isinstance(raw, str) and len(raw) > self.raw_max_chars:
+            raw = {"truncated_from": len(raw), "text": raw[: self.raw_max_chars]}
+        record = {
+            "time": datetime.now(timezone.utc), "spider": spider.name, "reason": reason,
+            "detail": detail, "url": url, "raw": raw,
+        }
+        if self.archive is None:
+            self._to_file([record])
+            return
+        self._pending.append(record)
+        if len(self._pending) >= BATCH:
+            self._flush()
+
+    def _flush(self) -> defer.Deferred:
+        records, self._pending = self._pending, []
+        if not records:
+            return defer.succeed(None)
+
+        def failed(failure: Any) -> None:
+            failure.trap(PyMongoError)
+            logger.warning("rejects collection not written (%s): records go to %s", failure.getErrorMessage(),
+                           self.path)
+            self._to_file(records)
+
+        return threads.deferToThread(self.archive.add_rejects, records).addErrback(failed)
+
+    def _to_file(self, records: list[dict[str, Any]]) -> None:
+        if self._file is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = self.path.open("a", encoding="utf-8")
+        for record in records:
+            line = {k: v for k, v in record.items() if k != "_id"}
+            self._file.write(json.dumps(line, ensure_ascii=False, default=_plain) + "\n")
+        self._file.flush()
+
+    def _close_file(self, result: Any) -> Any:
         if self._file is not None:
             self._file.close()
             self._file = None
             logger.info("Rejected inputs kept in %s", self.path)
-
-    def _write(self, spider: Any, reason: str, detail: str, url: str | None, raw: Any) -> None:
-        if isinstance(raw, str) and len(raw) > self.raw_max_chars:
-            raw = {"truncated_from": len(raw), "text": raw[: self.raw_max_chars]}
-        if self._file is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = self.path.open("a", encoding="utf-8")
-        record = {
-            "time": utc_now_iso(), "spider": spider.name, "reason": reason,
-            "detail": detail, "url": url, "raw": raw,
-        }
-        self._file.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
-        self._file.flush()
+        return result

@@ -1,4 +1,10 @@
-"""The site crawl: home page, feed and category pages → post pages → articles."""
+"""The site crawl: home page, feed and category pages → post pages → articles.
+
+Incremental by default: a post whose info code (in its permalink) the archive
+has is not requested, and listing pages are asked for with the validators the
+last finished run saw (an unchanged listing costs one 304). ``-a refresh=1``
+fetches everything.
+"""
 
 from __future__ import annotations
 
@@ -7,46 +13,59 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
+from pymongo.errors import PyMongoError
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import threads
 from twisted.python.failure import Failure
 
+from finews.codes import canonical_info_code
 from finews.dates import utc_now_iso
 from finews.parsing.listing import feed_links, page_links
 from finews.parsing.post_page import NotAPostPage, parse_post_page
 from finews.parsing.urls import category_slug, category_url, post_path, same_site
 from finews.rejects import item_rejected
+from finews.storage.archive import Archive, archive_for
+
+_FALSE = ("0", "false", "no", "off", "")
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    return default if value is None else value.strip().lower() not in _FALSE
 
 
 class FinewsSpider(scrapy.Spider):
-    """``scrapy crawl finews [-a base_url=URL] [-a categories=slug1,slug2] [-a feed=0]``."""
+    """``scrapy crawl finews [-a base_url=URL] [-a categories=a,b] [-a feed=0] [-a refresh=1]``."""
 
     name = "finews"
 
     def __init__(self, base_url: str | None = None, categories: str | None = None,
-                 feed: str | None = None, **kwargs: Any) -> None:
+                 feed: str | None = None, refresh: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._arg_base_url = base_url
-        self._arg_categories = categories
-        self._arg_feed = feed
+        self.run_arguments = {k: v for k, v in {"base_url": base_url, "categories": categories, "feed": feed,
+                                                "refresh": refresh, **kwargs}.items() if v is not None}
         self._categories_seen: set[str] = set()
+        self._validators: dict[str, dict] = {}
+        self._seen_validators: dict[str, dict] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> FinewsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        settings = crawler.settings
-        base = spider._arg_base_url or settings.get("FINEWS_BASE_URL")
+        settings, arguments = crawler.settings, spider.run_arguments
+        base = arguments.get("base_url") or settings.get("FINEWS_BASE_URL")
         spider.base_url = base if base.endswith("/") else base + "/"
         spider.allowed_domains = [urlsplit(spider.base_url).hostname]
-        listed = spider._arg_categories if spider._arg_categories is not None else settings.get("FINEWS_CATEGORIES")
+        listed = arguments.get("categories", settings.get("FINEWS_CATEGORIES"))
         spider.categories = [c.strip() for c in (listed or "").split(",") if c.strip()]
-        spider.follow_feed = (
-            settings.getbool("FINEWS_FOLLOW_FEED") if spider._arg_feed is None
-            else spider._arg_feed.strip().lower() not in ("0", "false", "no", "off", "")
-        )
+        spider.follow_feed = _flag(arguments.get("feed"), settings.getbool("FINEWS_FOLLOW_FEED"))
+        spider.refresh = _flag(arguments.get("refresh"), settings.getbool("FINEWS_REFRESH"))
+        spider.archive = archive_for(crawler)
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.archive is not None and not self.refresh:
+            self._validators = await self._ask(Archive.listing_validators, default={})
         for request in self.seed_requests():
             yield request
 
@@ -58,15 +77,19 @@ class FinewsSpider(scrapy.Spider):
             return
         yield self._listing(self.base_url, None)
         if self.follow_feed:
-            yield scrapy.Request(urljoin(self.base_url, "feed.xml"), callback=self.parse_feed,
-                                 errback=self.on_error)
+            yield self._listing(urljoin(self.base_url, "feed.xml"), None, callback=self.parse_feed)
 
-    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
-        hint = response.meta.get("category")
-        yield from self._follow(page_links(response.body, response.url), hint)
+    async def parse_listing(self, response: Response) -> AsyncIterator[scrapy.Request]:
+        if self._not_modified(response):
+            return
+        for request in await self._unknown_posts(page_links(response.body, response.url), response.meta["category"]):
+            yield request
 
-    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
-        yield from self._follow(feed_links(response.body, response.url), None)
+    async def parse_feed(self, response: Response) -> AsyncIterator[scrapy.Request]:
+        if self._not_modified(response):
+            return
+        for request in await self._unknown_posts(feed_links(response.body, response.url), None):
+            yield request
 
     def parse_post(self, response: Response) -> Iterator[Any]:
         try:
@@ -96,21 +119,38 @@ class FinewsSpider(scrapy.Spider):
             signal=item_rejected, reason=reason, detail=detail, url=url, raw=raw, spider=self
         )
 
-    def _follow(self, links: list[str], hint: str | None) -> Iterator[scrapy.Request]:
-        for url in links:
-            if not same_site(url, self.base_url):
+    async def closed(self, reason: str) -> None:
+        """Keep the listings' validators, but only after a clean run: a failed one must see them again."""
+        stats = self.crawler.stats
+        clean = reason == "finished" and not any(
+            stats.get_value(key) for key in ("finews/dropped/fetch_failed", "finews/store/write_failed")
+        ) and not any(k.startswith("finews/dropped/http_") for k in stats.get_stats())
+        if clean and self._seen_validators:
+            await self._ask(Archive.save_listing_validators, self._seen_validators, default=None)
+
+    async def _unknown_posts(self, links: list[str], hint: str | None) -> list[scrapy.Request]:
+        """Requests for the posts among the links, without those the archive has (unless refreshing)."""
+        posts = {url: post_path(url) for url in links if same_site(url, self.base_url)}
+        codes = {url: canonical_info_code(path.name) for url, path in posts.items() if path is not None}
+        known: set[str] = set()
+        if self.archive is not None and not self.refresh and codes:
+            known = await self._ask(Archive.known_codes, sorted({c for c in codes.values() if c}), default=set())
+        requests: list[scrapy.Request] = []
+        for url, path in posts.items():
+            if path is None:
+                slug = category_slug(url)
+                if slug:
+                    requests.extend(self._category(slug))
                 continue
-            path = post_path(url)
-            if path is not None:
-                yield scrapy.Request(url, callback=self.parse_post, errback=self.on_error,
-                                     meta={"category": hint})
-                if len(path.categories) == 1:
-                    # The permalink names the category (lower-cased): its page may exist.
-                    yield from self._category(path.categories[0], guess=True)
+            if len(path.categories) == 1:
+                # The permalink names the category (lower-cased): its page may exist.
+                requests.extend(self._category(path.categories[0], guess=True))
+            if codes.get(url) in known:
+                self.crawler.stats.inc_value("finews/skipped/known", spider=self)
                 continue
-            slug = category_slug(url)
-            if slug:
-                yield from self._category(slug)
+            requests.append(scrapy.Request(url, callback=self.parse_post, errback=self.on_error,
+                                           meta={"category": hint}))
+        return requests
 
     def _category(self, slug: str, guess: bool = False) -> Iterator[scrapy.Request]:
         """A category page, once per run; none beyond the listed ones when categories are restricted."""
@@ -119,6 +159,35 @@ class FinewsSpider(scrapy.Spider):
         self._categories_seen.add(slug)
         yield self._listing(category_url(self.base_url, slug), slug, guess=guess)
 
-    def _listing(self, url: str, slug: str | None, guess: bool = False) -> scrapy.Request:
-        return scrapy.Request(url, callback=self.parse_listing, errback=self.on_error,
-                              meta={"category": slug or category_slug(url), "guess": guess})
+    def _listing(self, url: str, slug: str | None, guess: bool = False, callback: Any = None) -> scrapy.Request:
+        headers = {}
+        known = self._validators.get(url, {})
+        if known.get("etag"):
+            headers["If-None-Match"] = known["etag"]
+        if known.get("last_modified"):
+            headers["If-Modified-Since"] = known["last_modified"]
+        return scrapy.Request(url, callback=callback or self.parse_listing, errback=self.on_error, headers=headers,
+                              meta={"category": slug or category_slug(url), "guess": guess,
+                                    "handle_httpstatus_list": [304]})
+
+    def _not_modified(self, response: Response) -> bool:
+        """Note the listing's validators; True when it did not change since the last finished run."""
+        if response.status == 304:
+            self.crawler.stats.inc_value("finews/listing/not_modified", spider=self)
+            self._seen_validators[response.url] = self._validators.get(response.url, {})
+            return True
+        etag, modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
+        if etag or modified:
+            self._seen_validators[response.url] = {
+                "etag": etag.decode("latin-1") if etag else None,
+                "last_modified": modified.decode("latin-1") if modified else None,
+            }
+        return False
+
+    async def _ask(self, method: Any, *args: Any, default: Any) -> Any:
+        """Call an Archive method in a worker thread; a database that does not answer gives ``default``."""
+        try:
+            return await maybe_deferred_to_future(threads.deferToThread(method, self.archive, *args))
+        except PyMongoError as exc:
+            self.logger.warning("archive not answering (%s): crawling without it", type(exc).__name__)
+            return default

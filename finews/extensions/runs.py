@@ -1,0 +1,79 @@
+"""One ``crawl_runs`` document per run: spider, arguments, start and end, finish reason, stats, errors."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from datetime import datetime, timezone
+from typing import Any
+
+from pymongo.errors import PyMongoError
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from twisted.internet import defer, threads
+
+from finews.storage.archive import Archive, archive_for, redact_uri
+
+logger = logging.getLogger(__name__)
+# Scrapy's own stats worth keeping beside finews/*.
+SCRAPY_STATS = (
+    "item_scraped_count", "item_dropped_count", "response_received_count", "downloader/request_count",
+    "log_count/ERROR", "log_count/WARNING", "elapsed_time_seconds", "memusage/max",
+)
+
+
+class CrawlRuns:
+    def __init__(self, crawler: Crawler, archive: Archive) -> None:
+        self.crawler = crawler
+        self.archive = archive
+        self.run_id: Any = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlRuns:
+        archive = archive_for(crawler)
+        if archive is None:
+            raise NotConfigured("FINEWS_STORE is off")
+        ext = cls(crawler, archive)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_opened(self, spider: Any) -> defer.Deferred:
+        record = {
+            "spider": spider.name,
+            "arguments": dict(getattr(spider, "run_arguments", {})),
+            "started_at": datetime.now(timezone.utc),
+            "status": "running",
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "database": redact_uri(self.archive.uri) if self.archive.embedded is None else "embedded",
+        }
+        return self._call(self._start, record)
+
+    def spider_closed(self, spider: Any, reason: str) -> defer.Deferred:
+        stats = self.crawler.stats.get_stats()
+        kept = {k: v for k, v in stats.items() if k.startswith("finews/") or k in SCRAPY_STATS}
+        fields = {
+            "finished_at": datetime.now(timezone.utc),
+            "finish_reason": reason,
+            "status": "finished" if reason == "finished" else "failed",
+            "stats": {k.replace(".", "_"): v for k, v in kept.items()},
+            "errors": stats.get("log_count/ERROR", 0),
+        }
+        return self._call(self._finish, fields)
+
+    def _start(self, record: dict) -> None:
+        self.run_id = self.archive.start_run(record)
+
+    def _finish(self, fields: dict) -> None:
+        if self.run_id is not None:
+            self.archive.finish_run(self.run_id, fields)
+
+    def _call(self, function: Any, argument: dict) -> defer.Deferred:
+        def failed(failure: Any) -> None:
+            failure.trap(PyMongoError)
+            logger.warning("crawl_runs not written: %s", failure.getErrorMessage())
+
+        return threads.deferToThread(function, argument).addErrback(failed)

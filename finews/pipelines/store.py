@@ -1,0 +1,188 @@
+"""Pipeline step 4: archive articles in MongoDB, in batches, off the reactor thread, journaled.
+
+Each article is written to the journal, then buffered; a batch goes to
+MongoDB (one unordered bulk of upserts, in a worker thread) when it is full,
+when it is older than FINEWS_MONGO_FLUSH_SECONDS, and at close. A batch the
+database does not take stays in the journal and is replayed when the
+database answers again (checked every flush interval) or by the next run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import Any
+
+from itemadapter import ItemAdapter
+from pymongo.errors import PyMongoError
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from twisted.internet import defer, task, threads
+from twisted.python.failure import Failure
+
+from finews.storage.archive import Archive, archive_for
+from finews.storage.documents import to_document
+from finews.storage.journal import Journal, Segment
+
+logger = logging.getLogger(__name__)
+
+
+class StorePipeline:
+    def __init__(self, crawler: Crawler, archive: Archive, journal: Journal, batch_size: int,
+                 flush_seconds: float, max_pending: int) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.archive = archive
+        self.journal = journal
+        self.batch_size = batch_size
+        self.flush_seconds = flush_seconds
+        self.max_pending = max_pending
+        self._buffer: list[dict[str, Any]] = []
+        self._writing: defer.Deferred | None = None
+        self._timer: task.LoopingCall | None = None
+        self._waiters: list[defer.Deferred] = []
+        self.database_down = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        archive = archive_for(crawler)
+        if archive is None:
+            raise NotConfigured("FINEWS_STORE is off")
+        settings = crawler.settings
+        journal = Journal(settings.get("FINEWS_JOURNAL_DIR") or f"{settings.get('FINEWS_DATA_DIR')}/journal")
+        return cls(crawler, archive, journal, settings.getint("FINEWS_MONGO_BATCH_SIZE"),
+                   settings.getfloat("FINEWS_MONGO_FLUSH_SECONDS"), settings.getint("FINEWS_MONGO_MAX_PENDING"))
+
+    @defer.inlineCallbacks
+    def open_spider(self, spider: Any):
+        yield threads.deferToThread(self.archive.open)
+        yield self._replay()
+        self._timer = task.LoopingCall(self._tick)
+        self._timer.start(self.flush_seconds, now=False)
+
+    def process_item(self, item: Any, spider: Any) -> Any:
+        doc = to_document(ItemAdapter(item).asdict())
+        self.journal.append(doc)
+        self._buffer.append(doc)
+        if len(self._buffer) >= self.batch_size:
+            if self.database_down:
+                self._park()
+            else:
+                self._flush()
+        if len(self._buffer) >= self.max_pending and self._writing is not None:
+            # Backpressure: a slow database slows the crawl instead of filling memory.
+            return self._when_idle().addCallback(lambda _: item)
+        return item
+
+    @defer.inlineCallbacks
+    def close_spider(self, spider: Any):
+        if self._timer is not None and self._timer.running:
+            self._timer.stop()
+        yield self._when_idle()
+        if not self.database_down:
+            self._flush()
+            yield self._when_idle()
+        if not self.database_down:
+            yield self._replay()
+        if self.database_down:
+            self._park()
+            pending = self.journal.pending_segments()
+            logger.error("MongoDB is not answering: %d journal segment(s) in %s wait for the next run",
+                         pending, self.journal.folder)
+            self.stats.set_value("finews/store/journal_pending", pending)
+        self.journal.close()
+
+    def _tick(self) -> None:
+        if self._writing is not None:
+            return
+        if self.database_down:
+            self._park()
+            self._replay()
+        elif self._buffer:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Start writing the buffered batch, unless a write is under way (it picks the rest up)."""
+        if self._writing is not None or not self._buffer:
+            return
+        docs, self._buffer = self._buffer, []
+        self._start(self._write(docs, self.journal.cut()))
+
+    def _park(self) -> None:
+        """While the database is down, buffered articles wait in the journal only, not in memory."""
+        segment = self.journal.cut()
+        if segment is not None:
+            self.journal.release(segment)
+        self._buffer = []
+
+    def _replay(self) -> defer.Deferred:
+        """Write leftover journal segments (a killed run's, or ours while the database was down)."""
+        if self._writing is None:
+            self._start(self._replay_segments())
+        return self._when_idle()
+
+    def _start(self, writing: defer.Deferred) -> None:
+        self._writing = writing
+        writing.addBoth(self._finished)
+
+    def _finished(self, result: Any) -> None:
+        self._writing = None
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            waiter.callback(None)
+        if isinstance(result, Failure):
+            logger.error("archive write crashed", exc_info=(result.type, result.value, result.getTracebackObject()))
+            self.stats.inc_value("finews/store/write_crashed")
+        if len(self._buffer) >= self.batch_size and not self.database_down:
+            self._flush()
+
+    def _when_idle(self) -> defer.Deferred:
+        """A Deferred of its own that fires once the write under way (if any) is over."""
+        if self._writing is None:
+            return defer.succeed(None)
+        waiter: defer.Deferred = defer.Deferred()
+        self._waiters.append(waiter)
+        return waiter
+
+    @defer.inlineCallbacks
+    def _write(self, docs: list[dict[str, Any]], segment: Segment | None):
+        try:
+            outcomes = yield threads.deferToThread(self.archive.write_articles, docs)
+        except (PyMongoError, RuntimeError) as exc:
+            self._database_failed(exc, len(docs))
+            if segment is not None:
+                self.journal.release(segment)
+            return
+        self._count(outcomes)
+        self.database_down = False
+        if segment is not None:
+            self.journal.done(segment)
+
+    @defer.inlineCallbacks
+    def _replay_segments(self):
+        segments = self.journal.claim_leftovers()
+        for index, segment in enumerate(segments):
+            docs = Journal.read(segment)
+            try:
+                outcomes = yield threads.deferToThread(self.archive.write_articles, docs)
+            except (PyMongoError, RuntimeError) as exc:
+                self._database_failed(exc, len(docs))
+                for unwritten in segments[index:]:
+                    self.journal.release(unwritten)
+                return
+            self.database_down = False
+            self._count(outcomes)
+            self.stats.inc_value("finews/store/replayed", len(docs))
+            logger.info("Replayed %d journaled article(s) from %s", len(docs), segment.path.name)
+            self.journal.done(segment)
+
+    def _database_failed(self, exc: Exception, count: int) -> None:
+        if not self.database_down:
+            logger.error("MongoDB write failed (%s: %s); %d article(s) kept in the journal, retrying every %.0f s",
+                         type(exc).__name__, exc, count, self.flush_seconds)
+        self.database_down = True
+        self.stats.inc_value("finews/store/write_failed")
+
+    def _count(self, outcomes: Counter) -> None:
+        for outcome, count in outcomes.items():
+            self.stats.inc_value(f"finews/articles/{outcome}", count)

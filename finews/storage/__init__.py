@@ -1,0 +1,1 @@
+"""The archive: MongoDB access (archive.py), document rules (documents.py), the local journal, the embedded server."""

@@ -1,0 +1,257 @@
+"""Every MongoDB access of finews: the client from settings, the collections, the indexes, the writes.
+
+Methods here block (pymongo); callers on the reactor thread run them with
+``deferToThread``. One ``Archive`` serves a whole crawl (``archive_for``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import weakref
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, IndexModel, MongoClient, UpdateOne
+from pymongo.errors import BulkWriteError, PyMongoError
+from pymongo.write_concern import WriteConcern
+from scrapy import signals
+from twisted.internet import threads
+
+from finews.storage import documents
+from finews.storage.embedded import EmbeddedServer
+
+logger = logging.getLogger(__name__)
+
+ARTICLE_INDEXES = [
+    IndexModel([("published_at", DESCENDING)], name="published_at_desc"),
+    IndexModel([("category", ASCENDING), ("published_at", DESCENDING)], name="category_published_at"),
+    IndexModel([("source", ASCENDING)], name="source"),
+    IndexModel([("stocks.code", ASCENDING)], name="stocks_code"),
+    IndexModel([("updated_at", ASCENDING)], name="updated_at"),
+    IndexModel([("share_status", ASCENDING)], name="share_status"),
+]
+_PASSWORD = re.compile(r"(?<=://)([^:/@]+):([^@/]*)@")
+_archives: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_archives_lock = threading.Lock()
+
+
+def redact_uri(uri: str) -> str:
+    """The URI with its password replaced, for logs and run records."""
+    return _PASSWORD.sub(r"\1:***@", uri)
+
+
+class Archive:
+    def __init__(self, uri: str, database: str, *, max_revisions: int = 10, timeout_ms: int = 5000,
+                 embedded: EmbeddedServer | None = None) -> None:
+        self.uri = uri
+        self.database_name = database
+        self.max_revisions = max_revisions
+        self.timeout_ms = timeout_ms
+        self.embedded = embedded
+        self.client: MongoClient | None = None
+        self._indexes_ready = False
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Archive:
+        uri = settings.get("MONGO_URI") or ""
+        embedded = None
+        if not uri:
+            embedded = EmbeddedServer(
+                Path(settings.get("FINEWS_DATA_DIR")) / "mongo",
+                port=settings.getint("FINEWS_EMBEDDED_PORT"),
+                binary=settings.get("FINEWS_EMBEDDED_BIN") or None,
+            )
+        return cls(
+            uri, settings.get("FINEWS_MONGO_DATABASE"),
+            max_revisions=settings.getint("FINEWS_MAX_REVISIONS"),
+            timeout_ms=settings.getint("FINEWS_MONGO_TIMEOUT_MS"),
+            embedded=embedded,
+        )
+
+    # -- connection -------------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Connect (starting the embedded server first when there is no MONGO_URI) and create indexes.
+
+        A server that does not answer is logged, not raised: writes then wait
+        in the journal until it answers.
+        """
+        if self.client is not None:
+            return
+        if self.embedded is not None:
+            self.uri = self.embedded.start()
+            logger.info("No MONGO_URI: archiving into the embedded store in %s (SecantusDB at %s)",
+                        self.embedded.data_dir, self.uri)
+        else:
+            logger.info("Archiving into MongoDB at %s, database %s", redact_uri(self.uri), self.database_name)
+        self.client = MongoClient(self.uri, tz_aware=True, serverSelectionTimeoutMS=self.timeout_ms,
+                                  connectTimeoutMS=self.timeout_ms, appname="finews")
+        try:
+            self.ensure_indexes()
+        except PyMongoError as exc:
+            logger.error("MongoDB at %s does not answer (%s): items wait in the journal", redact_uri(self.uri),
+                         type(exc).__name__)
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+        if self.embedded is not None:
+            self.embedded.stop()
+
+    @property
+    def db(self) -> Any:
+        return self.client[self.database_name]
+
+    @property
+    def articles(self) -> Any:
+        return self.db.get_collection("articles", write_concern=WriteConcern(w=1, j=True))
+
+    def ping(self) -> bool:
+        try:
+            self.client.admin.command("ping")
+            return True
+        except PyMongoError:
+            return False
+
+    def ensure_indexes(self) -> None:
+        """Create the indexes downstream jobs rely on; doing it again changes nothing."""
+        if self._indexes_ready:
+            return
+        self.articles.create_indexes(ARTICLE_INDEXES)
+        self.db.rejects.create_indexes([IndexModel([("time", DESCENDING)], name="time"),
+                                        IndexModel([("reason", ASCENDING)], name="reason")])
+        self.db.crawl_runs.create_indexes([IndexModel([("spider", ASCENDING), ("started_at", DESCENDING)],
+                                                      name="spider_started_at")])
+        self._indexes_ready = True
+
+    # -- articles ---------------------------------------------------------------------------
+
+    def write_articles(self, docs: list[dict[str, Any]]) -> Counter:
+        """Merge a batch of article documents in; returns how many were new, unchanged, merged, revised.
+
+        Reads the batch's current documents, plans one update each (documents.py),
+        writes them as one unordered bulk, then re-plans the few a concurrent
+        writer got to first. Raises PyMongoError when the server fails.
+        """
+        self.ensure_indexes()
+        now = datetime.now(timezone.utc)
+        outcomes: Counter = Counter()
+        pending = _last_per_code(docs)
+        bookkeeping = {code: True for code in pending}
+        for _attempt in range(5):
+            if not pending:
+                return outcomes
+            current = {d["_id"]: d for d in self.articles.find({"_id": {"$in": list(pending)}},
+                                                               documents.LIGHT_PROJECTION)}
+            plans: list[tuple[str, str, UpdateOne | None]] = []
+            revised: list[str] = []
+            for code, doc in pending.items():
+                if code not in current:
+                    plans.append((code, "new", documents.plan_new(doc, now)))
+                    continue
+                outcome, op = documents.plan_existing(current[code], doc, now, self.max_revisions,
+                                                      bookkeeping=bookkeeping[code])
+                if outcome == "revised":
+                    revised.append(code)
+                plans.append((code, outcome, op))
+            if revised:  # a revision keeps the old text: read it for those only
+                full = {d["_id"]: d for d in self.articles.find({"_id": {"$in": revised}}, {"revisions": 0})}
+                plans = [
+                    (code, *documents.plan_existing(full[code], pending[code], now, self.max_revisions,
+                                                     bookkeeping=bookkeeping[code]))
+                    if code in revised and code in full else (code, outcome, op)
+                    for code, outcome, op in plans
+                ]
+            retry = self._apply(plans, pending, bookkeeping, outcomes)
+            pending = {code: pending[code] for code in retry}
+        raise RuntimeError(f"articles kept changing under concurrent writers: {sorted(pending)[:5]}")
+
+    def _apply(self, plans: list, pending: dict, bookkeeping: dict, outcomes: Counter) -> list[str]:
+        ops = [op for _, _, op in plans if op is not None]
+        result = None
+        if ops:
+            try:
+                result = self.articles.bulk_write(ops, ordered=False)
+            except BulkWriteError as exc:  # the bulk went through but for some documents
+                logger.warning("bulk write errors: %s", exc.details.get("writeErrors", [])[:3])
+                raise
+        upserted = set((result.upserted_ids or {}).values()) if result else set()
+        retry: list[str] = []
+        revised = [code for code, outcome, _ in plans if outcome == "revised"]
+        now_hashes = {}
+        if revised:
+            now_hashes = {d["_id"]: d.get("content_hash")
+                          for d in self.articles.find({"_id": {"$in": revised}}, {"content_hash": 1})}
+        for code, outcome, _ in plans:
+            if outcome == "new" and code not in upserted:
+                bookkeeping[code] = False  # its $inc applied to the document another writer made
+                retry.append(code)
+            elif outcome == "revised" and now_hashes.get(code) != pending[code]["content_hash"]:
+                retry.append(code)
+            else:
+                outcomes[outcome] += 1
+        return retry
+
+    def known_codes(self, codes: list[str]) -> set[str]:
+        """Which of these info codes the archive has (one query, for one listing page's posts)."""
+        if not codes:
+            return set()
+        return {d["_id"] for d in self.articles.find({"_id": {"$in": codes}}, {"_id": 1})}
+
+    # -- listings, rejects, runs ------------------------------------------------------------
+
+    def listing_validators(self) -> dict[str, dict[str, str]]:
+        """ETag / Last-Modified of every listing page as the last finished run saw it."""
+        return {
+            d["_id"]: {"etag": d.get("etag"), "last_modified": d.get("last_modified")}
+            for d in self.db.listings.find({}, {"etag": 1, "last_modified": 1})
+        }
+
+    def save_listing_validators(self, validators: dict[str, dict[str, str | None]]) -> None:
+        if not validators:
+            return
+        now = datetime.now(timezone.utc)
+        self.db.listings.bulk_write(
+            [UpdateOne({"_id": url}, {"$set": {**v, "checked_at": now}}, upsert=True) for url, v in validators.items()],
+            ordered=False,
+        )
+
+    def add_rejects(self, records: list[dict[str, Any]]) -> None:
+        if records:
+            self.db.rejects.insert_many(records, ordered=False)
+
+    def start_run(self, record: dict[str, Any]) -> Any:
+        return self.db.crawl_runs.insert_one(record).inserted_id
+
+    def finish_run(self, run_id: Any, fields: dict[str, Any]) -> None:
+        self.db.crawl_runs.update_one({"_id": run_id}, {"$set": fields})
+
+
+def _last_per_code(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """One document per code: of several sightings in a batch, the last (with the aliases of all)."""
+    merged: dict[str, dict[str, Any]] = {}
+    for doc in docs:
+        previous = merged.get(doc["_id"])
+        if previous is not None:
+            doc = {**doc, "aliases": list(dict.fromkeys(previous["aliases"] + doc["aliases"]))}
+        merged[doc["_id"]] = doc
+    return merged
+
+
+def archive_for(crawler: Any) -> Archive | None:
+    """The crawl's one Archive, made from its settings on first use; None when storing is off."""
+    if not crawler.settings.getbool("FINEWS_STORE"):
+        return None
+    with _archives_lock:
+        archive = _archives.get(crawler)
+        if archive is None:
+            archive = _archives[crawler] = Archive.from_settings(crawler.settings)
+            # Closed last, once pipelines and extensions have written their last records.
+            crawler.signals.connect(lambda: threads.deferToThread(archive.close), signal=signals.engine_stopped,
+                                    weak=False)
+        return archive

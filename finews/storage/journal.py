@@ -1,0 +1,110 @@
+"""The local journal: every document is on disk before it is sent, until MongoDB acknowledges it.
+
+Documents are appended to the open segment file; a batch cut for writing
+closes its segment, which is deleted once the batch is acknowledged. Segments
+left behind (a killed run, a database that was down) are replayed by the next
+writer that can lock them: by this run when the database comes back, or the
+next run at start. Each live segment is locked (flock) by its writer, so two
+processes sharing the folder never replay each other's work.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import time
+from datetime import timezone
+from pathlib import Path
+from typing import IO, Any
+
+from bson import json_util
+
+logger = logging.getLogger(__name__)
+_JSON = json_util.RELAXED_JSON_OPTIONS.with_options(tz_aware=True, tzinfo=timezone.utc)
+
+
+class Segment:
+    def __init__(self, path: Path, handle: IO[str]) -> None:
+        self.path = path
+        self.handle = handle
+        self.count = 0
+
+
+class Journal:
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        self._open: Segment | None = None
+        self._serial = 0
+
+    def append(self, doc: dict[str, Any]) -> None:
+        """Write one document to the open segment (flushed to the OS: a killed process loses nothing)."""
+        if self._open is None:
+            self._open = self._new_segment()
+        self._open.handle.write(json_util.dumps(doc, json_options=_JSON) + "\n")
+        self._open.handle.flush()
+        self._open.count += 1
+
+    def cut(self) -> Segment | None:
+        """Close the open segment for writing; it stays locked until ``done`` or ``release``."""
+        segment, self._open = self._open, None
+        return segment
+
+    def done(self, segment: Segment) -> None:
+        """The segment's documents are acknowledged: forget it."""
+        segment.path.unlink(missing_ok=True)
+        segment.handle.close()
+
+    def release(self, segment: Segment) -> None:
+        """The segment could not be written now: unlock it for a later replay."""
+        segment.handle.close()
+
+    def claim_leftovers(self) -> list[Segment]:
+        """Segments nobody holds (a killed run's, or ours that failed): locked for us now, oldest first."""
+        claimed: list[Segment] = []
+        if not self.folder.is_dir():
+            return claimed
+        for path in sorted(self.folder.glob("*.jsonl")):
+            if self._open is not None and path == self._open.path:
+                continue
+            handle = path.open("a+", encoding="utf-8")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                handle.close()
+                continue
+            if not path.exists():  # deleted by its writer between glob and lock
+                handle.close()
+                continue
+            claimed.append(Segment(path, handle))
+        return claimed
+
+    @staticmethod
+    def read(segment: Segment) -> list[dict[str, Any]]:
+        """The documents of a segment; a torn last line (a kill mid-write) is skipped."""
+        docs = []
+        with segment.path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                try:
+                    docs.append(json_util.loads(line, json_options=_JSON))
+                except (ValueError, json.JSONDecodeError):
+                    logger.warning("journal %s line %d is torn, skipped", segment.path, number)
+        return docs
+
+    def pending_segments(self) -> int:
+        """Segment files waiting in the folder (written by nobody now, or by live writers)."""
+        return len(list(self.folder.glob("*.jsonl"))) if self.folder.is_dir() else 0
+
+    def close(self) -> None:
+        if self._open is not None:
+            self._open.handle.close()
+            self._open = None
+
+    def _new_segment(self) -> Segment:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._serial += 1
+        path = self.folder / f"{time.time_ns()}-{os.getpid()}-{self._serial:06d}.jsonl"
+        handle = path.open("a", encoding="utf-8")
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return Segment(path, handle)
