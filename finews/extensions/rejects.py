@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -71,7 +71,7 @@ class RejectLog:
         if isinstance(raw, str) and len(raw) > self.raw_max_chars:
             raw = {"truncated_from": len(raw), "text": raw[: self.raw_max_chars]}
         record = {
-            "time": datetime.now(timezone.utc), "spider": spider.name, "reason": reason,
+            "time": datetime.now(UTC), "spider": spider.name, "reason": reason,
             "detail": detail, "url": url, "raw": raw,
         }
         if self.archive is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo.errors import PyMongoError
@@ -44,7 +44,7 @@ class CrawlRuns:
         record = {
             "spider": spider.name,
             "arguments": dict(getattr(spider, "run_arguments", {})),
-            "started_at": datetime.now(timezone.utc),
+            "started_at": datetime.now(UTC),
             "status": "running",
             "host": socket.gethostname(),
             "pid": os.getpid(),
@@ -56,7 +56,7 @@ class CrawlRuns:
         stats = self.crawler.stats.get_stats()
         kept = {k: v for k, v in stats.items() if k.startswith("finews/") or k in SCRAPY_STATS}
         fields = {
-            "finished_at": datetime.now(timezone.utc),
+            "finished_at": datetime.now(UTC),
             "finish_reason": reason,
             "status": "finished" if reason == "finished" else "failed",
             "stats": {k.replace(".", "_"): v for k, v in kept.items()},

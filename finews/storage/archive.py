@@ -11,7 +11,7 @@ import re
 import threading
 import weakref
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -139,7 +139,7 @@ class Archive:
         writer got to first. Raises PyMongoError when the server fails.
         """
         self.ensure_indexes()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         outcomes: Counter = Counter()
         pending = _last_per_code(docs)
         bookkeeping = {code: True for code in pending}
@@ -215,7 +215,7 @@ class Archive:
     def save_listing_validators(self, validators: dict[str, dict[str, str | None]]) -> None:
         if not validators:
             return
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         self.db.listings.bulk_write(
             [UpdateOne({"_id": url}, {"$set": {**v, "checked_at": now}}, upsert=True) for url, v in validators.items()],
             ordered=False,
@@ -237,9 +237,8 @@ def _last_per_code(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     merged: dict[str, dict[str, Any]] = {}
     for doc in docs:
         previous = merged.get(doc["_id"])
-        if previous is not None:
-            doc = {**doc, "aliases": list(dict.fromkeys(previous["aliases"] + doc["aliases"]))}
-        merged[doc["_id"]] = doc
+        aliases = doc["aliases"] if previous is None else list(dict.fromkeys(previous["aliases"] + doc["aliases"]))
+        merged[doc["_id"]] = {**doc, "aliases": aliases}
     return merged
 
 

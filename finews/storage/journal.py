@@ -15,14 +15,14 @@ import json
 import logging
 import os
 import time
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 from typing import IO, Any
 
 from bson import json_util
 
 logger = logging.getLogger(__name__)
-_JSON = json_util.RELAXED_JSON_OPTIONS.with_options(tz_aware=True, tzinfo=timezone.utc)
+_JSON = json_util.RELAXED_JSON_OPTIONS.with_options(tz_aware=True, tzinfo=UTC)
 
 
 class Segment:
