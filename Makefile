@@ -3,6 +3,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+SECANTUS := .secantus/bin/secantusd-py
 BASE_URL ?=
 SPIDER_ARGS := $(if $(BASE_URL),-a base_url=$(BASE_URL))
 
@@ -14,13 +15,21 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e ".[test]"
 	touch $@
 
+# The embedded default store and the tests' MongoDB: SecantusDB (a MongoDB wire-protocol server over
+# WiredTiger; GPL-2.0, beta) in a virtual environment of its own, as shared notes/mongodb.md advises.
+# 0.7.0b3 is the version checked against pymongo 4.20.1.
+$(SECANTUS):
+	$(PYTHON) -m venv .secantus
+	.secantus/bin/pip install -q --upgrade pip
+	.secantus/bin/pip install -q "secantusdb==0.7.0b3"
+
 system-deps:
 	./scripts/system-deps.sh
 
-crawl: $(BIN)/.installed
-	$(BIN)/scrapy crawl finews $(SPIDER_ARGS) -O output/articles.jsonl
+crawl: $(BIN)/.installed $(SECANTUS)
+	$(BIN)/scrapy crawl finews $(SPIDER_ARGS)
 
-test: $(BIN)/.installed system-deps
+test: $(BIN)/.installed $(SECANTUS) system-deps
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -28,11 +37,12 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 
 # Offline demo: a replica of the fixture corpus on 127.0.0.1, crawled by the finews spider.
-demo: $(BIN)/.installed
+demo: $(BIN)/.installed $(SECANTUS)
 	$(BIN)/python -m finews.demo
 
-bench: $(BIN)/.installed
+bench: $(BIN)/.installed $(SECANTUS)
 	$(BIN)/python benchmarks/crawl.py
+	$(BIN)/python benchmarks/store.py
 
 clean:
-	rm -rf $(VENV) output
+	rm -rf $(VENV) .secantus output

@@ -48,6 +48,8 @@ DEFAULTS: dict[str, Any] = {
     "FINEWS_MONGO_TIMEOUT_MS": 5000,
     # Earlier versions kept per article, newest first.
     "FINEWS_MAX_REVISIONS": 10,
+    # Also visit the category pages of articles seen in the last N days (0: only what the site links).
+    "FINEWS_SEED_CATEGORY_DAYS": 7.0,
     # Re-fetch posts the archive has and ignore listing validators (-a refresh=1 wins).
     "FINEWS_REFRESH": False,
     # Splash (the share-page issue).

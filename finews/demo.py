@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         command = [
             sys.executable, "-m", "scrapy", "crawl", "finews", "-a", f"base_url={replica.url}",
             "-O", str(args.output / "articles.jsonl"), "-s", f"FINEWS_OUTPUT_DIR={args.output}",
+            "-s", f"FINEWS_DATA_DIR={args.output / 'data'}",
             "-s", "AUTOTHROTTLE_ENABLED=0",
         ]
         code = subprocess.run(command, check=False).returncode

@@ -2,9 +2,11 @@
 
 Each article is written to the journal, then buffered; a batch goes to
 MongoDB (one unordered bulk of upserts, in a worker thread) when it is full,
-when it is older than FINEWS_MONGO_FLUSH_SECONDS, and at close. A batch the
-database does not take stays in the journal and is replayed when the
-database answers again (checked every flush interval) or by the next run.
+when it is older than FINEWS_MONGO_FLUSH_SECONDS, and at close. Its journal
+segment is deleted after a checkpoint (a journaled write) confirms the server
+has it on disk. A batch the database does not take stays in the journal and is
+replayed when the database answers again (checked every flush interval) or
+by the next run.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ class StorePipeline:
         self._writing: defer.Deferred | None = None
         self._timer: task.LoopingCall | None = None
         self._waiters: list[defer.Deferred] = []
+        # Written and acknowledged, kept until a checkpoint says the server has them on disk.
+        self._acked: list[Segment] = []
         self.database_down = False
 
     @classmethod
@@ -84,6 +88,9 @@ class StorePipeline:
             yield self._when_idle()
         if not self.database_down:
             yield self._replay()
+        if self._acked:
+            self._start(self._checkpoint())
+            yield self._when_idle()
         if self.database_down:
             self._park()
             pending = self.journal.pending_segments()
@@ -100,6 +107,8 @@ class StorePipeline:
             self._replay()
         elif self._buffer:
             self._flush()
+        elif self._acked:
+            self._start(self._checkpoint())
 
     def _flush(self) -> None:
         """Start writing the buffered batch, unless a write is under way (it picks the rest up)."""
@@ -156,7 +165,7 @@ class StorePipeline:
         self._count(outcomes)
         self.database_down = False
         if segment is not None:
-            self.journal.done(segment)
+            self._acked.append(segment)
 
     @defer.inlineCallbacks
     def _replay_segments(self):
@@ -174,6 +183,20 @@ class StorePipeline:
             self._count(outcomes)
             self.stats.inc_value("finews/store/replayed", len(docs))
             logger.info("Replayed %d journaled article(s) from %s", len(docs), segment.path.name)
+            self._acked.append(segment)
+
+    @defer.inlineCallbacks
+    def _checkpoint(self):
+        """Forget the journal segments the server has made durable (writes are w=1; this one waits for disk)."""
+        segments, self._acked = self._acked, []
+        try:
+            yield threads.deferToThread(self.archive.checkpoint)
+        except PyMongoError as exc:
+            self._database_failed(exc, sum(s.count for s in segments))
+            for segment in segments:  # replayed later: applying them again changes nothing but counts
+                self.journal.release(segment)
+            return
+        for segment in segments:
             self.journal.done(segment)
 
     def _database_failed(self, exc: Exception, count: int) -> None:

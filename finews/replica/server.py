@@ -112,6 +112,12 @@ def _handler_for(replica: Replica) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
             logger.debug("replica: " + format, *args)
 
+        def handle(self) -> None:
+            try:
+                super().handle()
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client went away (a killed crawl, a cut body): nothing to answer
+
         def do_HEAD(self) -> None:
             self._answer(head=True)
 

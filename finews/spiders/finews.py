@@ -60,14 +60,24 @@ class FinewsSpider(scrapy.Spider):
         spider.categories = [c.strip() for c in (listed or "").split(",") if c.strip()]
         spider.follow_feed = _flag(arguments.get("feed"), settings.getbool("FINEWS_FOLLOW_FEED"))
         spider.refresh = _flag(arguments.get("refresh"), settings.getbool("FINEWS_REFRESH"))
+        spider.seed_category_days = settings.getfloat("FINEWS_SEED_CATEGORY_DAYS")
         spider.archive = archive_for(crawler)
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        if self.archive is not None and not self.refresh:
-            self._validators = await self._ask(Archive.listing_validators, default={})
+        known_categories: list[str] = []
+        if self.archive is not None:
+            if not self.refresh:
+                self._validators = await self._ask(Archive.listing_validators, default={})
+            if self.seed_category_days > 0:
+                known_categories = await self._ask(Archive.recent_categories, self.seed_category_days, default=[])
         for request in self.seed_requests():
             yield request
+        # Categories the archive knows: their pages may list posts the site links nowhere else
+        # (a post we have is not fetched again, so its back link to its category is not seen).
+        for slug in known_categories:
+            for request in self._category(slug, guess=True):
+                yield request
 
     def seed_requests(self) -> Iterator[scrapy.Request]:
         if self.categories:

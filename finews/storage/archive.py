@@ -11,12 +11,12 @@ import re
 import threading
 import weakref
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, MongoClient, UpdateOne
-from pymongo.errors import BulkWriteError, PyMongoError
+from pymongo.errors import PyMongoError
 from pymongo.write_concern import WriteConcern
 from scrapy import signals
 from twisted.internet import threads
@@ -109,7 +109,7 @@ class Archive:
 
     @property
     def articles(self) -> Any:
-        return self.db.get_collection("articles", write_concern=WriteConcern(w=1, j=True))
+        return self.db.articles
 
     def ping(self) -> bool:
         try:
@@ -135,73 +135,68 @@ class Archive:
         """Merge a batch of article documents in; returns how many were new, unchanged, merged, revised.
 
         Reads the batch's current documents, plans one update each (documents.py),
-        writes them as one unordered bulk, then re-plans the few a concurrent
-        writer got to first. Raises PyMongoError when the server fails.
+        writes them as one unordered bulk of upserts, then re-plans the few a
+        concurrent writer got to first (an insert that found the document made,
+        a revision whose hash had changed: neither applied anything). Raises
+        PyMongoError when the server fails.
         """
         self.ensure_indexes()
         now = datetime.now(UTC)
         outcomes: Counter = Counter()
         pending = _last_per_code(docs)
-        bookkeeping = {code: True for code in pending}
         for _attempt in range(5):
             if not pending:
                 return outcomes
             current = {d["_id"]: d for d in self.articles.find({"_id": {"$in": list(pending)}},
                                                                documents.LIGHT_PROJECTION)}
-            plans: list[tuple[str, str, UpdateOne | None]] = []
-            revised: list[str] = []
+            plans: list[tuple[str, str, UpdateOne]] = []
             for code, doc in pending.items():
                 if code not in current:
                     plans.append((code, "new", documents.plan_new(doc, now)))
                     continue
-                outcome, op = documents.plan_existing(current[code], doc, now, self.max_revisions,
-                                                      bookkeeping=bookkeeping[code])
-                if outcome == "revised":
-                    revised.append(code)
+                outcome, op = documents.plan_existing(current[code], doc, now, self.max_revisions)
+                if outcome == "revised":  # a revision keeps the old text: read it for those only
+                    full = self.articles.find_one({"_id": code}, {"revisions": 0}) or current[code]
+                    outcome, op = documents.plan_existing(full, doc, now, self.max_revisions)
                 plans.append((code, outcome, op))
-            if revised:  # a revision keeps the old text: read it for those only
-                full = {d["_id"]: d for d in self.articles.find({"_id": {"$in": revised}}, {"revisions": 0})}
-                plans = [
-                    (code, *documents.plan_existing(full[code], pending[code], now, self.max_revisions,
-                                                     bookkeeping=bookkeeping[code]))
-                    if code in revised and code in full else (code, outcome, op)
-                    for code, outcome, op in plans
-                ]
-            retry = self._apply(plans, pending, bookkeeping, outcomes)
+            retry = self._apply(plans, pending, outcomes)
             pending = {code: pending[code] for code in retry}
         raise RuntimeError(f"articles kept changing under concurrent writers: {sorted(pending)[:5]}")
 
-    def _apply(self, plans: list, pending: dict, bookkeeping: dict, outcomes: Counter) -> list[str]:
-        ops = [op for _, _, op in plans if op is not None]
-        result = None
-        if ops:
-            try:
-                result = self.articles.bulk_write(ops, ordered=False)
-            except BulkWriteError as exc:  # the bulk went through but for some documents
-                logger.warning("bulk write errors: %s", exc.details.get("writeErrors", [])[:3])
-                raise
-        upserted = set((result.upserted_ids or {}).values()) if result else set()
-        retry: list[str] = []
+    def _apply(self, plans: list[tuple[str, str, UpdateOne]], pending: dict, outcomes: Counter) -> list[str]:
+        result = self.articles.bulk_write([op for _, _, op in plans], ordered=False)
+        upserted = set((result.upserted_ids or {}).values())
         revised = [code for code, outcome, _ in plans if outcome == "revised"]
-        now_hashes = {}
+        hashes = {}
         if revised:
-            now_hashes = {d["_id"]: d.get("content_hash")
-                          for d in self.articles.find({"_id": {"$in": revised}}, {"content_hash": 1})}
+            hashes = {d["_id"]: d.get("content_hash")
+                      for d in self.articles.find({"_id": {"$in": revised}}, {"content_hash": 1})}
+        retry: list[str] = []
         for code, outcome, _ in plans:
-            if outcome == "new" and code not in upserted:
-                bookkeeping[code] = False  # its $inc applied to the document another writer made
-                retry.append(code)
-            elif outcome == "revised" and now_hashes.get(code) != pending[code]["content_hash"]:
+            if (outcome == "new" and code not in upserted) or (
+                outcome == "revised" and hashes.get(code) != pending[code]["content_hash"]
+            ):
                 retry.append(code)
             else:
                 outcomes[outcome] += 1
         return retry
+
+    def checkpoint(self) -> None:
+        """A journaled write: once it returns, every write acknowledged before it is on the server's disk."""
+        self.db.get_collection("meta", write_concern=WriteConcern(w=1, j=True)).update_one(
+            {"_id": "checkpoint"}, {"$set": {"at": datetime.now(UTC)}}, upsert=True
+        )
 
     def known_codes(self, codes: list[str]) -> set[str]:
         """Which of these info codes the archive has (one query, for one listing page's posts)."""
         if not codes:
             return set()
         return {d["_id"] for d in self.articles.find({"_id": {"$in": codes}}, {"_id": 1})}
+
+    def recent_categories(self, days: float) -> list[str]:
+        """Categories of articles seen in the last ``days``: their pages are worth a look every run."""
+        since = datetime.now(UTC) - timedelta(days=days)
+        return sorted(c for c in self.articles.distinct("category", {"last_seen_at": {"$gte": since}}) if c)
 
     # -- listings, rejects, runs ------------------------------------------------------------
 

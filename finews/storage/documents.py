@@ -74,25 +74,30 @@ def body_kind(article: dict[str, Any]) -> str:
     if article.get("body_kind") in ("digest", "full"):
         return article["body_kind"]
     text = article.get("body_text") or ""
-    return "full" if "\n\n" in text or article.get("images") or article.get("stocks") else "digest"
+    return "full" if "\n\n" in text or article.get("images") else "digest"
 
 
 def plan_new(doc: dict[str, Any], now: datetime) -> UpdateOne:
-    """An upsert that creates the document; if another writer created it first, only bookkeeping applies."""
-    insert = {k: v for k, v in doc.items() if k not in ("_id", "aliases")}
-    insert.update(first_seen_at=now, updated_at=now, revisions=[])
-    return UpdateOne({"_id": doc["_id"]}, {"$setOnInsert": insert, **_bookkeeping(doc, now)}, upsert=True)
+    """An upsert that creates the document, and does nothing if another writer created it first."""
+    insert = {k: v for k, v in doc.items() if k != "_id"}
+    insert.update(first_seen_at=now, updated_at=now, last_seen_at=now, seen_count=1, seen_via=[doc["via"]],
+                  revisions=[])
+    return UpdateOne({"_id": doc["_id"]}, {"$setOnInsert": insert}, upsert=True)
 
 
-def plan_existing(current: dict[str, Any], doc: dict[str, Any], now: datetime, max_revisions: int,
-                  *, bookkeeping: bool = True) -> tuple[str, UpdateOne | None]:
+def plan_existing(current: dict[str, Any], doc: dict[str, Any], now: datetime,
+                  max_revisions: int) -> tuple[str, UpdateOne]:
     """Outcome (``revised``, ``merged``, ``unchanged``) and the update for a document that exists.
 
     ``current`` needs the content fields only when the outcome is ``revised``
     (the caller reads them then); the filter of a revision names the hash it
     replaces, so a concurrent writer's revision is never overwritten blindly.
     """
-    update: dict[str, Any] = _bookkeeping(doc, now) if bookkeeping else {}
+    update: dict[str, Any] = {
+        "$inc": {"seen_count": 1},
+        "$max": {"last_seen_at": now},
+        "$addToSet": {"aliases": {"$each": doc["aliases"]}, "seen_via": doc["via"]},
+    }
     fields: dict[str, Any] = {}
     filter_: dict[str, Any] = {"_id": doc["_id"]}
     if doc["content_hash"] != current.get("content_hash") and replaces(current, doc):
@@ -114,7 +119,7 @@ def plan_existing(current: dict[str, Any], doc: dict[str, Any], now: datetime, m
         outcome = "revised" if outcome == "revised" else "merged"
     if fields:
         update["$set"] = fields
-    return outcome, (UpdateOne(filter_, update) if update else None)
+    return outcome, UpdateOne(filter_, update)
 
 
 def replaces(current: dict[str, Any], doc: dict[str, Any]) -> bool:
@@ -124,11 +129,3 @@ def replaces(current: dict[str, Any], doc: dict[str, Any]) -> bool:
     if current.get("body_kind") == "full" and doc["body_kind"] == "digest":
         return False
     return BODY_RANK.get(doc["via"], 0) >= BODY_RANK.get(current.get("via"), 0)
-
-
-def _bookkeeping(doc: dict[str, Any], now: datetime) -> dict[str, Any]:
-    return {
-        "$inc": {"seen_count": 1},
-        "$max": {"last_seen_at": now},
-        "$addToSet": {"aliases": {"$each": doc["aliases"]}, "seen_via": doc["via"]},
-    }

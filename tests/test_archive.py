@@ -1,0 +1,191 @@
+"""The archive against a real server process over TCP (SecantusDB, or FINEWS_TEST_MONGO_URI)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import jsonschema
+import pytest
+from conftest import FIXTURE_POSTS, ROOT
+
+from finews.items import Article
+from finews.normalize import normalize_article
+from finews.parsing.source import article_from_source, read_source
+from finews.storage.archive import Archive, redact_uri
+from finews.storage.documents import to_document
+
+SCHEMA = json.loads((ROOT / "finews" / "schemas" / "article.schema.json").read_text(encoding="utf-8"))
+
+
+def article(name: str, folder: str = "_posts", **changes):
+    path = FIXTURE_POSTS / folder / name
+    normalized = normalize_article(article_from_source(read_source(path.read_bytes(), path.name)))
+    return dataclasses.asdict(dataclasses.replace(normalized, **changes))
+
+
+def changed_text(doc: dict, text: str) -> dict:
+    body = f"<p>{text}</p><p>第二段。</p>"
+    return normalize_article(dataclasses.replace(_as_article(doc), body_html=body))
+
+
+def _as_article(doc: dict) -> Article:
+    return Article(**doc)
+
+
+@pytest.fixture
+def archive(mongo):
+    store = Archive(mongo.uri, mongo.new_database(), max_revisions=3)
+    store.open()
+    yield store
+    store.close()
+
+
+MEDIA = "2022-04-01-NW202204012331570959.md"
+EARLY = "2021-12-08-202112082206672930.md"
+
+
+def test_new_then_unchanged_writes_no_content(archive):
+    doc = to_document(article(MEDIA, "old_post"))
+    assert archive.write_articles([doc]) == {"new": 1}
+    first = archive.articles.find_one({"_id": doc["_id"]})
+    assert archive.write_articles([to_document(article(MEDIA, "old_post"))]) == {"unchanged": 1}
+    second = archive.articles.find_one({"_id": doc["_id"]})
+    assert second["seen_count"] == 2 and first["seen_count"] == 1
+    assert second["updated_at"] == first["updated_at"] == first["first_seen_at"]
+    assert second["last_seen_at"] >= first["last_seen_at"]
+    assert {k: v for k, v in second.items() if k not in ("seen_count", "last_seen_at")} == {
+        k: v for k, v in first.items() if k not in ("seen_count", "last_seen_at")
+    }
+
+
+def test_changed_content_is_a_revision_newest_first_and_bounded(archive):
+    base = article(MEDIA, "old_post")
+    archive.write_articles([to_document(base)])
+    hashes = [base["content_hash"]]
+    for number in range(5):
+        version = dataclasses.asdict(changed_text(base, f"第{number}版。"))
+        assert archive.write_articles([to_document(version)]) == {"revised": 1}
+        hashes.append(version["content_hash"])
+    stored = archive.articles.find_one({"_id": base["info_code"]})
+    assert stored["content_hash"] == hashes[-1]
+    assert [r["content_hash"] for r in stored["revisions"]] == hashes[-2:-5:-1]  # 3 kept, newest first
+    assert stored["revisions"][-1]["body_text"] != stored["body_text"]
+    assert stored["updated_at"] > stored["first_seen_at"]
+
+
+def test_a_digest_never_replaces_a_full_body(archive):
+    full = article(MEDIA, "old_post")
+    archive.write_articles([to_document(full)])
+    digest = dataclasses.asdict(dataclasses.replace(_as_article(full), body_html="<p>摘要一句。</p>"))
+    digest = dataclasses.asdict(normalize_article(_as_article(digest)))
+    assert to_document(digest)["body_kind"] == "digest"
+    assert archive.write_articles([to_document(digest)]) == {"unchanged": 1}
+    assert archive.articles.find_one({"_id": full["info_code"]})["body_text"] == full["body_text"]
+
+
+def test_full_body_from_the_share_page_replaces_a_digest_and_stays(archive):
+    digest = article(EARLY)
+    archive.write_articles([to_document(digest)])
+    shared = dataclasses.asdict(changed_text(digest, "分享页全文。"))
+    shared["via"] = "share_api"
+    assert archive.write_articles([to_document(shared)]) == {"revised": 1}
+    page_again = article(EARLY, via="post_page")
+    archive.write_articles([to_document(page_again)])
+    stored = archive.articles.find_one({"_id": digest["info_code"]})
+    assert stored["via"] == "share_api" and stored["body_text"].startswith("分享页全文")
+    assert stored["revisions"][0]["body_kind"] == "digest"
+
+
+def test_published_at_from_the_source_beats_the_page(archive):
+    source = article(EARLY, via="post_source")
+    page = dict(source, via="post_page", published_at="2021-12-08T18:46:18+08:00")  # Jekyll's UTC misreading
+    archive.write_articles([to_document(page)])
+    assert archive.articles.find_one({"_id": page["info_code"]})["published_at"].hour == 10  # 18:46 +08 = 10:46Z
+    assert archive.write_articles([to_document(source)]) == {"merged": 1}
+    stored = archive.articles.find_one({"_id": page["info_code"]})
+    assert stored["published_at"] == datetime.fromisoformat("2021-12-08T10:46:18+08:00")
+    assert stored["published_at_via"] == "post_source"
+    archive.write_articles([to_document(page)])
+    assert archive.articles.find_one({"_id": page["info_code"]})["published_at_via"] == "post_source"
+
+
+def test_missing_fields_are_filled_by_later_sightings(archive):
+    bare = article(MEDIA, "old_post", share_url=None, category=None)
+    bare_doc = to_document(bare)
+    bare_doc["share_url"] = None
+    archive.write_articles([bare_doc])
+    assert archive.write_articles([to_document(article(MEDIA, "old_post"))]) == {"merged": 1}
+    stored = archive.articles.find_one({"_id": bare["info_code"]})
+    assert stored["share_url"].endswith("infoCode=NW202204012331570959") and stored["category"] == "huaxiashibao"
+
+
+def test_indexes_are_created_once_and_present(archive):
+    archive._indexes_ready = False
+    archive.ensure_indexes()
+    names = {index["name"] for index in archive.articles.list_indexes()}
+    assert {"published_at_desc", "category_published_at", "source", "stocks_code", "updated_at"} <= names
+    assert {i["name"] for i in archive.db.crawl_runs.list_indexes()} >= {"spider_started_at"}
+
+
+def test_known_codes_and_listing_validators(archive):
+    archive.write_articles([to_document(article(MEDIA, "old_post"))])
+    assert archive.known_codes(["NW202204012331570959", "NW1"]) == {"NW202204012331570959"}
+    archive.save_listing_validators({"http://h/": {"etag": '"x"', "last_modified": None}})
+    archive.save_listing_validators({"http://h/": {"etag": '"y"', "last_modified": "Mon"}})
+    assert archive.listing_validators() == {"http://h/": {"etag": '"y"', "last_modified": "Mon"}}
+
+
+def test_concurrent_processes_give_one_document_each(archive, tmp_path):
+    docs = [to_document(article(p.name)) for p in sorted((FIXTURE_POSTS / "_posts").glob("2021-12-08-*.md"))[:40]]
+    (tmp_path / "docs.json").write_text(json.dumps(docs, default=str), encoding="utf-8")
+    script = (
+        "import json,sys; from finews.storage.archive import Archive; from finews.dates import parse_post_date\n"
+        "docs=json.load(open(sys.argv[3])); [d.update(published_at=parse_post_date(d['published_at'])) for d in docs]\n"
+        "a=Archive(sys.argv[1], sys.argv[2]); a.open(); print(dict(a.write_articles(docs))); a.close()\n"
+    )
+    command = [sys.executable, "-c", script, archive.uri, archive.database_name, str(tmp_path / "docs.json")]
+    writers = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [w.communicate(timeout=120)[0] for w in writers]
+    assert all(w.returncode == 0 for w in writers), outputs
+    assert archive.articles.count_documents({}) == 40
+    assert {d["seen_count"] for d in archive.articles.find({}, {"seen_count": 1})} == {2}
+
+
+def test_stored_documents_follow_the_json_schema(archive):
+    docs = [to_document(article(p.name, p.parent.name)) for p in sorted(FIXTURE_POSTS.glob("*/2022-*.md"))]
+    archive.write_articles(docs)
+    archive.write_articles([to_document(dataclasses.asdict(changed_text(article(MEDIA, "old_post"), "改")))])
+    stored = list(archive.articles.find())
+    assert len(stored) == len({d["_id"] for d in docs})
+    for document in stored:
+        jsonschema.validate(json.loads(json.dumps(document, default=_json_default)), SCHEMA,
+                            format_checker=jsonschema.FormatChecker())
+    broken = json.loads(json.dumps(stored[0], default=_json_default))
+    del broken["content_hash"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, SCHEMA)
+
+
+def _json_default(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(type(value))
+
+
+def test_passwords_never_show():
+    assert redact_uri("mongodb://user:s3cret@db.example:27017/x?authSource=admin") == (
+        "mongodb://user:***@db.example:27017/x?authSource=admin"
+    )
+    assert redact_uri("mongodb://127.0.0.1:27017/") == "mongodb://127.0.0.1:27017/"
+
+
+def test_schema_document_names_every_schema_field():
+    text = (ROOT / "docs" / "schema.md").read_text(encoding="utf-8")
+    for name in SCHEMA["properties"]:
+        assert f"`{name}`" in text, name
+    assert Path(ROOT / "finews" / "schemas" / "article.schema.json").exists()
