@@ -7,7 +7,7 @@ SECANTUS := .secantus/bin/secantusd-py
 BASE_URL ?=
 SPIDER_ARGS := $(if $(BASE_URL),-a base_url=$(BASE_URL))
 
-.PHONY: crawl test lint demo bench system-deps clean
+.PHONY: crawl test lint demo bench system-deps splash clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,10 +26,14 @@ $(SECANTUS):
 system-deps:
 	./scripts/system-deps.sh
 
+# Splash for share pages whose JSON endpoint fails (tests start it; SPLASH_URL points the crawl at one).
+splash:
+	./scripts/install-splash.sh
+
 crawl: $(BIN)/.installed $(SECANTUS)
 	$(BIN)/scrapy crawl finews $(SPIDER_ARGS)
 
-test: $(BIN)/.installed $(SECANTUS) system-deps
+test: $(BIN)/.installed $(SECANTUS) system-deps splash
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -45,4 +49,4 @@ bench: $(BIN)/.installed $(SECANTUS)
 	$(BIN)/python benchmarks/store.py
 
 clean:
-	rm -rf $(VENV) .secantus output
+	rm -rf $(VENV) .secantus .splash output

@@ -52,8 +52,21 @@ DEFAULTS: dict[str, Any] = {
     "FINEWS_SEED_CATEGORY_DAYS": 7.0,
     # Re-fetch posts the archive has and ignore listing validators (-a refresh=1 wins).
     "FINEWS_REFRESH": False,
-    # Splash (the share-page issue).
+    # Share pages: follow share links from posts (-a share=0 turns it off).
+    "FINEWS_SHARE": True,
+    # The only hosts whose share links are fetched or rendered.
+    "FINEWS_SHARE_HOSTS": "finews.zning.xyz,choicewzp1.eastmoney.com",
+    # Send share requests to this host instead of the link's (a mirror, or the replica in tests).
+    "FINEWS_SHARE_BASE_URL": "",
+    # Splash renders share pages whose JSON endpoint fails; empty: no rendering, such pages are marked failed.
     "SPLASH_URL": "",
+    # Longest wait for the article to appear in the rendered page; Splash's own timeout for a render.
+    "FINEWS_SPLASH_WAIT": 10.0,
+    "FINEWS_SPLASH_TIMEOUT": 30.0,
+    # Failures in a row that open the circuit breaker, its first cooldown, the first retry's backoff.
+    "FINEWS_SPLASH_BREAKER_THRESHOLD": 5,
+    "FINEWS_SPLASH_BREAKER_SECONDS": 60.0,
+    "FINEWS_SPLASH_RETRY_BACKOFF": 1.0,
 }
 
 

@@ -35,3 +35,16 @@ class Article:
     # The post's file/permalink name (the part after the date), a fallback for the info code.
     post_name: str | None = None
     fetched_at: str | None = None
+    # Share pages: "ok" once the share page's article was read, and when.
+    share_status: str | None = None
+    share_fetched_at: str | None = None
+
+
+@dataclass
+class ShareFailure:
+    """A share page that gave no article: the archived article is marked, for ``share -a missing=1``."""
+
+    info_code: str
+    reason: str
+    detail: str = ""
+    url: str | None = None

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from scrapy.exceptions import DropItem
 
-# Sent by spiders for input that never became an item (unparseable pages, failed fetches).
-# Handlers receive reason, detail, url, raw, spider.
-item_rejected = object()
-
 
 class Rejected(DropItem):
     """A DropItem with a reason code; the reject log turns it into a stat and a record.

@@ -41,6 +41,16 @@ ITEM_PIPELINES = {
     "finews.pipelines.store.StorePipeline": 400,
 }
 
+# scrapy-splash (share pages the JSON endpoint does not give), and the breaker in front of it.
+# Not its SplashDeduplicateArgsMiddleware: it only has process_start_requests(), which Scrapy 2.13
+# refuses beside spiders with an async start(); it saves memory for repeated Lua sources only.
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy_splash.SplashCookiesMiddleware": 723,
+    "scrapy_splash.SplashMiddleware": 725,
+    "finews.middlewares.splash_breaker.SplashBreakerMiddleware": 730,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": 810,
+}
+
 EXTENSIONS = {
     "finews.extensions.rejects.RejectLog": 100,
     "finews.extensions.runs.CrawlRuns": 110,

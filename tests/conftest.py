@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from pymongo import MongoClient
 
 from finews.replica import Replica
+from finews.splash.process import SplashProcess
 from finews.storage.embedded import EmbeddedServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,8 +53,12 @@ class CrawlResult:
         match = re.search(rf"'{re.escape(name)}': (\d+)", self.log)
         return int(match.group(1)) if match else 0
 
+    def posts(self) -> list[dict]:
+        """The items made from post pages (not from share pages)."""
+        return [item for item in self.items if item["via"] == "post_page"]
+
     def by_code(self) -> dict[str, dict]:
-        return {item["info_code"]: item for item in self.items}
+        return {item["info_code"]: item for item in self.posts()}
 
 
 def run_crawl(base_url: str, out_dir: Path, *args: str, spider: str = "finews", timeout: int = 300,
@@ -70,6 +75,8 @@ def run_crawl(base_url: str, out_dir: Path, *args: str, spider: str = "finews", 
     settings = {
         "FINEWS_OUTPUT_DIR": out_dir, "FINEWS_DATA_DIR": out_dir / "data", "AUTOTHROTTLE_ENABLED": 0,
         "LOG_FILE": log, "TELNETCONSOLE_ENABLED": 0, "FINEWS_MONGO_FLUSH_SECONDS": 0.5,
+        # Share pages come from the replica too: tests never reach the live hosts.
+        "FINEWS_SHARE_BASE_URL": base_url,
     }
     if mongo is None:
         settings["FINEWS_STORE"] = 0
@@ -127,3 +134,17 @@ def replica_old_layout():
 def fixture_crawl(replica, mongo, tmp_path_factory) -> CrawlResult:
     """One crawl of the fixture replica into its own database, shared by the tests that only read its output."""
     return run_crawl(replica.url, tmp_path_factory.mktemp("fixture-crawl"), mongo=mongo)
+
+
+@pytest.fixture(scope="session")
+def splash_process(tmp_path_factory):
+    """One real Splash server for the session (scripts/install-splash.sh installs it)."""
+    server = SplashProcess(log_path=tmp_path_factory.mktemp("splash") / "splash.log").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def splash(splash_process):
+    """The session's Splash, restarted first if it stopped answering /_ping."""
+    return splash_process.ensure()

@@ -28,8 +28,9 @@ def article(name: str, folder: str = "_posts", **changes):
     return dataclasses.asdict(dataclasses.replace(normalized, **changes))
 
 
-def changed_text(doc: dict, text: str) -> dict:
-    body = f"<p>{text}</p><p>第二段。</p>"
+def changed_text(doc: dict, text: str) -> Article:
+    """The article with a new first paragraph (as long as before: not a summary of it)."""
+    body = f"<p>{text}</p>{doc['body_html']}"
     return normalize_article(dataclasses.replace(_as_article(doc), body_html=body))
 
 

@@ -24,11 +24,11 @@ def _expected() -> dict[str, dict]:
 
 def test_one_item_per_reachable_post_matching_the_sources(fixture_crawl):
     assert fixture_crawl.returncode == 0, fixture_crawl.log[-3000:]
-    codes = [item["info_code"] for item in fixture_crawl.items]
+    codes = [item["info_code"] for item in fixture_crawl.items if item["via"] == "post_page"]
     assert len(codes) == len(set(codes)), "one item per post"
     expected = _expected()
     assert len(expected) == 119
-    assert {item["info_code"]: {f: item[f] for f in FIELDS} for item in fixture_crawl.items} == expected
+    assert {i["info_code"]: {f: i[f] for f in FIELDS} for i in fixture_crawl.posts()} == expected
 
 
 def test_unreachable_posts_are_the_ones_the_site_does_not_link(fixture_crawl):
@@ -67,7 +67,7 @@ def test_old_layout_gives_the_same_items(replica_old_layout, fixture_crawl, tmp_
 
 def test_categories_argument_restricts_the_crawl(replica, tmp_path):
     result = run_crawl(replica.url, tmp_path, "-a", "categories=huaxiashibao")
-    assert [item["info_code"] for item in result.items] == ["NW202204012331570959"]
+    assert [item["info_code"] for item in result.posts()] == ["NW202204012331570959"]
 
 
 def test_broken_posts_become_rejects_with_reasons(tmp_path, mongo):
@@ -94,7 +94,7 @@ def test_broken_posts_become_rejects_with_reasons(tmp_path, mongo):
     assert rejected["missing_title"]["detail"] == "NW202206019999999999"
     assert "正文" in rejected["missing_title"]["raw"]["body_html"]
     assert rejected["missing_info_code"]["url"].endswith("/emnews/2022/06/01/notanid.html")
-    assert len(result.items) == 119
+    assert len(result.posts()) == 119
     assert {"time", "spider", "reason", "detail", "url", "raw"} <= set(result.rejects[0])
 
 
@@ -102,7 +102,7 @@ def test_server_errors_are_retried_and_failures_kept(tmp_path):
     posts = tmp_path / "posts"
     generate_posts(posts, 60)
     with Replica(posts, error_rate=0.3, seed=3) as server:
-        result = run_crawl(server.url, tmp_path / "out", "-s", "RETRY_TIMES=10")
+        result = run_crawl(server.url, tmp_path / "out", "-s", "RETRY_TIMES=10", "-a", "share=0")
         assert server.count("post", 503) > 0
     assert len(result.items) == 60
     assert result.rejects == []

@@ -56,7 +56,8 @@ def test_edited_and_added_posts(mongo, tmp_path):
         third = run_crawl(server.url, tmp_path / "3", mongo=mongo, database=database)
         assert (third.stat("finews/articles/new"), third.stat("finews/articles/revised")) == (1, 0)
         assert server.count("post") == 1  # the new post only: the edited one is known
-        refreshed = run_crawl(server.url, tmp_path / "4", "-a", "refresh=1", mongo=mongo, database=database)
+        refreshed = run_crawl(server.url, tmp_path / "4", "-a", "refresh=1", "-a", "share=0", mongo=mongo,
+                              database=database)
     assert refreshed.stat("finews/articles/revised") == 1
     assert refreshed.stat("finews/articles/new") == 0
     assert refreshed.stat("finews/articles/unchanged") == 119
@@ -67,9 +68,10 @@ def test_edited_and_added_posts(mongo, tmp_path):
 
 def test_two_runs_and_two_concurrent_processes_give_one_document_per_post(replica, mongo, tmp_path):
     database = mongo.new_database()
-    run_crawl(replica.url, tmp_path / "1", "-a", "refresh=1", mongo=mongo, database=database)
-    run_crawl(replica.url, tmp_path / "2", "-a", "refresh=1", mongo=mongo, database=database)
-    command = _crawl_command(replica.url, mongo.uri, database, "-a", "refresh=1")
+    once = ("-a", "refresh=1", "-a", "share=0")  # post pages only: each run sees each post once
+    run_crawl(replica.url, tmp_path / "1", *once, mongo=mongo, database=database)
+    run_crawl(replica.url, tmp_path / "2", *once, mongo=mongo, database=database)
+    command = _crawl_command(replica.url, mongo.uri, database, *once)
     both = [subprocess.Popen([*command, "-s", f"FINEWS_DATA_DIR={tmp_path / f'p{i}'}"], cwd=ROOT,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in range(2)]
     assert [p.wait(timeout=300) for p in both] == [0, 0]
@@ -82,7 +84,8 @@ def _crawl_command(base_url: str, uri: str, database: str, *extra: str) -> list[
     return [
         sys.executable, "-m", "scrapy", "crawl", "finews", "-a", f"base_url={base_url}",
         "-s", f"MONGO_URI={uri}", "-s", f"FINEWS_MONGO_DATABASE={database}", "-s", "AUTOTHROTTLE_ENABLED=0",
-        "-s", "TELNETCONSOLE_ENABLED=0", "-s", "LOG_LEVEL=INFO", "-s", "FINEWS_MONGO_TIMEOUT_MS=1000", *extra,
+        "-s", "TELNETCONSOLE_ENABLED=0", "-s", "LOG_LEVEL=INFO", "-s", "FINEWS_MONGO_TIMEOUT_MS=1000",
+        "-s", f"FINEWS_SHARE_BASE_URL={base_url}", *extra,
     ]
 
 

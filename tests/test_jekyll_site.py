@@ -63,7 +63,7 @@ def test_jekyll_site_crawl_matches_the_sources(jekyll_site, tmp_path):
     url, _ = jekyll_site
     result = run_crawl(url, tmp_path)
     assert result.returncode == 0, result.log[-3000:]
-    assert {i["info_code"]: {f: i[f] for f in FIELDS} for i in result.items} == _expected()
+    assert {i["info_code"]: {f: i[f] for f in FIELDS} for i in result.posts()} == _expected()
 
 
 def test_jekyll_and_replica_pages_give_the_same_articles(jekyll_site, fixture_crawl, tmp_path):

@@ -21,7 +21,8 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from twisted.internet import defer, threads
 
-from finews.rejects import item_rejected
+from finews.items import ShareFailure
+from finews.signals import item_rejected, share_failed
 from finews.storage.archive import Archive, archive_for
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class RejectLog:
         ext = cls(crawler.stats, Path(path), settings.getint("FINEWS_REJECT_RAW_MAX_CHARS"), archive_for(crawler))
         crawler.signals.connect(ext.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(ext.item_rejected, signal=item_rejected)
+        crawler.signals.connect(ext.share_failed, signal=share_failed)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
 
@@ -63,6 +65,10 @@ class RejectLog:
         self.stats.inc_value(f"finews/dropped/{reason}", spider=spider)
         logger.warning("Rejected %s (%s): %s", url, reason, detail)
         self._keep(spider, reason, detail, url, raw)
+
+    def share_failed(self, failure: ShareFailure, spider: Any) -> None:
+        """A share page that gave no article (counted by the spider as finews/share/failed/<reason>)."""
+        self._keep(spider, f"share_{failure.reason}", failure.detail, failure.url, {"info_code": failure.info_code})
 
     def spider_closed(self, spider: Any) -> defer.Deferred:
         return self._flush().addBoth(self._close_file)

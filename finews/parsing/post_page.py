@@ -11,17 +11,19 @@ from __future__ import annotations
 import html as htmllib
 import re
 from dataclasses import dataclass
+from urllib.parse import urljoin
 
 import lxml.etree
 import lxml.html
 
 from finews.items import Article
 from finews.parsing.body import clean_inline
-from finews.parsing.urls import back_link_slug, post_path
+from finews.parsing.urls import back_link_slug, post_path, share_info_code
 
 _DATE_LINE = re.compile(r"^\(GMT\+8[^)]*\)\s*(?P<date>.*)$")
 _TAGS_PREFIX = "tags:"
 _DATE_SMALL = lxml.etree.XPath("//small[starts-with(normalize-space(.), '(GMT+8')]")
+_SHARE_HREFS = lxml.etree.XPath("//a[contains(@href, 'NewsShare.html')]/@href")
 _BACK_LINK_HREFS = lxml.etree.XPath("//a[starts-with(normalize-space(.), '返回')]/@href")
 
 
@@ -34,6 +36,8 @@ class PostPage:
     article: Article
     # Categories the page's "返回…" back links name: how a crawl discovers category pages.
     category_links: list[str]
+    # The share link (…/NewsShare.html?infoCode=…), if the post has one.
+    share_link: str | None = None
 
 
 def parse_post_page(html: str | bytes, url: str, category_hint: str | None = None) -> PostPage:
@@ -74,7 +78,8 @@ def parse_post_page(html: str | bytes, url: str, category_hint: str | None = Non
         slug = back_link_slug(href)
         if slug and slug not in links:
             links.append(slug)
-    return PostPage(article, links)
+    share = next((urljoin(url, href) for href in _SHARE_HREFS(doc) if share_info_code(urljoin(url, href))), None)
+    return PostPage(article, links, share)
 
 
 def _category(path, hint: str | None) -> str | None:

@@ -1,4 +1,4 @@
-"""Pipeline step 3: the same article with the same content is passed on once per run.
+"""Pipeline step 3: the same article with the same content from the same path is passed on once per run.
 
 The archive (MongoDB ``_id`` = info code) is the lasting dedupe; this step
 only saves it writes of exact repeats (a post reached from several listings
@@ -13,6 +13,7 @@ from typing import Any
 
 from itemadapter import ItemAdapter
 
+from finews.items import Article
 from finews.rejects import Rejected
 
 
@@ -21,9 +22,11 @@ class DedupePipeline:
         self._seen: set[bytes] = set()
 
     def process_item(self, item: Any, spider: Any) -> Any:
+        if not isinstance(item, Article):
+            return item
         adapter = ItemAdapter(item)
         key = hashlib.blake2b(
-            f"{adapter.get('info_code')}\0{adapter.get('content_hash')}".encode(), digest_size=16
+            f"{adapter.get('info_code')}\0{adapter.get('content_hash')}\0{adapter.get('via')}".encode(), digest_size=16
         ).digest()
         if key in self._seen:
             raise Rejected("duplicate", str(adapter.get("info_code")), keep=False)

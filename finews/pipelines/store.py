@@ -11,6 +11,7 @@ by the next run.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import Counter
 from typing import Any
@@ -22,6 +23,8 @@ from scrapy.exceptions import NotConfigured
 from twisted.internet import defer, task, threads
 from twisted.python.failure import Failure
 
+from finews.items import ShareFailure
+from finews.signals import share_failed
 from finews.storage.archive import Archive, archive_for
 from finews.storage.documents import to_document
 from finews.storage.journal import Journal, Segment
@@ -45,6 +48,7 @@ class StorePipeline:
         self._waiters: list[defer.Deferred] = []
         # Written and acknowledged, kept until a checkpoint says the server has them on disk.
         self._acked: list[Segment] = []
+        self._failures: list[dict[str, Any]] = []
         self.database_down = False
 
     @classmethod
@@ -54,8 +58,10 @@ class StorePipeline:
             raise NotConfigured("FINEWS_STORE is off")
         settings = crawler.settings
         journal = Journal(settings.get("FINEWS_JOURNAL_DIR") or f"{settings.get('FINEWS_DATA_DIR')}/journal")
-        return cls(crawler, archive, journal, settings.getint("FINEWS_MONGO_BATCH_SIZE"),
-                   settings.getfloat("FINEWS_MONGO_FLUSH_SECONDS"), settings.getint("FINEWS_MONGO_MAX_PENDING"))
+        pipeline = cls(crawler, archive, journal, settings.getint("FINEWS_MONGO_BATCH_SIZE"),
+                       settings.getfloat("FINEWS_MONGO_FLUSH_SECONDS"), settings.getint("FINEWS_MONGO_MAX_PENDING"))
+        crawler.signals.connect(pipeline.share_failed, signal=share_failed)
+        return pipeline
 
     @defer.inlineCallbacks
     def open_spider(self, spider: Any):
@@ -63,6 +69,10 @@ class StorePipeline:
         yield self._replay()
         self._timer = task.LoopingCall(self._tick)
         self._timer.start(self.flush_seconds, now=False)
+
+    def share_failed(self, failure: ShareFailure, spider: Any) -> None:
+        # Not journaled: a lost mark costs nothing, `share -a missing=1` finds unread share pages anyway.
+        self._failures.append(dataclasses.asdict(failure))
 
     def process_item(self, item: Any, spider: Any) -> Any:
         doc = to_document(ItemAdapter(item).asdict())
@@ -105,17 +115,23 @@ class StorePipeline:
         if self.database_down:
             self._park()
             self._replay()
-        elif self._buffer:
+        elif self._buffer or self._failures:
             self._flush()
         elif self._acked:
             self._start(self._checkpoint())
 
     def _flush(self) -> None:
         """Start writing the buffered batch, unless a write is under way (it picks the rest up)."""
-        if self._writing is not None or not self._buffer:
+        if self._writing is not None or not (self._buffer or self._failures):
             return
         docs, self._buffer = self._buffer, []
         self._start(self._write(docs, self.journal.cut()))
+
+    def _write_batch(self, docs: list[dict[str, Any]], failures: list[dict[str, Any]]) -> Counter:
+        outcomes = self.archive.write_articles(docs)
+        if failures:  # after the articles: a failure mark needs its article
+            outcomes["share_marked_failed"] = self.archive.mark_share_failures(failures)
+        return outcomes
 
     def _park(self) -> None:
         """While the database is down, buffered articles wait in the journal only, not in memory."""
@@ -155,8 +171,9 @@ class StorePipeline:
 
     @defer.inlineCallbacks
     def _write(self, docs: list[dict[str, Any]], segment: Segment | None):
+        failures, self._failures = self._failures, []
         try:
-            outcomes = yield threads.deferToThread(self.archive.write_articles, docs)
+            outcomes = yield threads.deferToThread(self._write_batch, docs, failures)
         except (PyMongoError, RuntimeError) as exc:
             self._database_failed(exc, len(docs))
             if segment is not None:

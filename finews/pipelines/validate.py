@@ -9,6 +9,7 @@ from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 
 from finews.codes import canonical_info_code
+from finews.items import Article
 from finews.rejects import Rejected
 
 _ISO_CST = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+08:00$")
@@ -23,6 +24,8 @@ class ValidatePipeline:
         return cls(max_body_chars=crawler.settings.getint("FINEWS_MAX_BODY_CHARS"))
 
     def process_item(self, item: Any, spider: Any) -> Any:
+        if not isinstance(item, Article):
+            return item
         adapter = ItemAdapter(item)
         code = adapter.get("info_code")
         if not code:

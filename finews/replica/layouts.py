@@ -111,6 +111,7 @@ SHARE_SHELL = """<!DOCTYPE html>
   var code = match ? decodeURIComponent(match[1]) : "";
   var xhr = new XMLHttpRequest();
   xhr.open("GET", "/NewsData/GetNewsText.do?id=" + encodeURIComponent(code), true);
+  xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
   xhr.onreadystatechange = function () {
     if (xhr.readyState !== 4) { return; }
     var data = null;

@@ -25,7 +25,8 @@ class Replica:
     every answer, ``error_rate`` share of answers that are 503, ``truncate_rate``
     share of bodies cut short (the connection closes before Content-Length is
     reached), ``api_faults`` {info code: "status_500" | "invalid_json" | "empty" |
-    "wrong_id"} for the share JSON endpoint ("*" for every code).
+    "wrong_id"} for direct calls of the share JSON endpoint ("*" for every code;
+    the share page's own XHR still gets the article).
     """
 
     def __init__(self, posts_dir: str | Path, *, host: str = "127.0.0.1", port: int = 0,
@@ -155,7 +156,10 @@ def _handler_for(replica: Replica) -> type[BaseHTTPRequestHandler]:
             return False
 
         def _api(self, code: str, kind: str, path: str, head: bool) -> None:
-            fault = replica.api_faults.get(code) or replica.api_faults.get("*")
+            # Faults hit direct callers only: the share page's own XHR still gets the article, as
+            # with endpoints that check who calls them (so a rendered page can succeed where the API fails).
+            from_page = self.headers.get("X-Requested-With") == "XMLHttpRequest"
+            fault = None if from_page else replica.api_faults.get(code) or replica.api_faults.get("*")
             answer = replica.site.api_answer(code) if code else None
             json_type = "application/json; charset=utf-8"
             if fault == "status_500":

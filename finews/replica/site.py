@@ -145,8 +145,11 @@ class Site:
         article = self.article(code)
         if article is None:
             return None
-        paragraphs = (article.body_text or "").split("\n\n")
-        text = "<br>".join("\u3000\u3000" + html.escape(p, quote=False) for p in paragraphs if p)
+        paragraphs = [p for p in (article.body_text or "").split("\n\n") if p]
+        if len(paragraphs) == 1:
+            # A digest-only post: the original article (which the replica does not have) is longer.
+            paragraphs += [f"{article.title}。{paragraphs[0]}", "（本文为东方财富网全文，转载请注明出处。）"]
+        text = "<br>".join("\u3000\u3000" + html.escape(p, quote=False) for p in paragraphs)
         key = "text" if int(article.info_code[-1]) % 2 == 0 else "content"
         return {
             "success": True,

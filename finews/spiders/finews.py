@@ -24,8 +24,9 @@ from finews.codes import canonical_info_code
 from finews.dates import utc_now_iso
 from finews.parsing.listing import feed_links, page_links
 from finews.parsing.post_page import NotAPostPage, parse_post_page
-from finews.parsing.urls import category_slug, category_url, post_path, same_site
-from finews.rejects import item_rejected
+from finews.parsing.urls import category_slug, category_url, post_path, same_site, share_info_code
+from finews.signals import item_rejected
+from finews.spiders.sharing import ShareRequests
 from finews.storage.archive import Archive, archive_for
 
 _FALSE = ("0", "false", "no", "off", "")
@@ -35,16 +36,16 @@ def _flag(value: str | None, default: bool) -> bool:
     return default if value is None else value.strip().lower() not in _FALSE
 
 
-class FinewsSpider(scrapy.Spider):
-    """``scrapy crawl finews [-a base_url=URL] [-a categories=a,b] [-a feed=0] [-a refresh=1]``."""
+class FinewsSpider(ShareRequests, scrapy.Spider):
+    """``scrapy crawl finews [-a base_url=URL] [-a categories=a,b] [-a feed=0] [-a refresh=1] [-a share=0]``."""
 
     name = "finews"
 
-    def __init__(self, base_url: str | None = None, categories: str | None = None,
-                 feed: str | None = None, refresh: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, base_url: str | None = None, categories: str | None = None, feed: str | None = None,
+                 refresh: str | None = None, share: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.run_arguments = {k: v for k, v in {"base_url": base_url, "categories": categories, "feed": feed,
-                                                "refresh": refresh, **kwargs}.items() if v is not None}
+                                                "refresh": refresh, "share": share, **kwargs}.items() if v is not None}
         self._categories_seen: set[str] = set()
         self._validators: dict[str, dict] = {}
         self._seen_validators: dict[str, dict] = {}
@@ -61,6 +62,8 @@ class FinewsSpider(scrapy.Spider):
         spider.follow_feed = _flag(arguments.get("feed"), settings.getbool("FINEWS_FOLLOW_FEED"))
         spider.refresh = _flag(arguments.get("refresh"), settings.getbool("FINEWS_REFRESH"))
         spider.seed_category_days = settings.getfloat("FINEWS_SEED_CATEGORY_DAYS")
+        spider.follow_share = _flag(arguments.get("share"), settings.getbool("FINEWS_SHARE"))
+        spider.init_share(settings)
         spider.archive = archive_for(crawler)
         return spider
 
@@ -109,6 +112,8 @@ class FinewsSpider(scrapy.Spider):
             return
         page.article.fetched_at = utc_now_iso()
         yield page.article
+        if self.follow_share and page.share_link:
+            yield from self.share_requests(share_info_code(page.share_link), page.share_link)
         # Posts link back to their category: that is how categories are discovered.
         for slug in page.category_links:
             yield from self._category(slug)

@@ -187,6 +187,28 @@ class Archive:
             {"_id": "checkpoint"}, {"$set": {"at": datetime.now(UTC)}}, upsert=True
         )
 
+    def mark_share_failures(self, failures: list[dict[str, Any]]) -> int:
+        """Mark articles whose share page gave nothing (never one already read); returns how many matched."""
+        if not failures:
+            return 0
+        now = datetime.now(UTC)
+        ops = [
+            UpdateOne(
+                {"_id": f["info_code"], "share_status": {"$ne": "ok"}},
+                {"$set": {"share_status": "failed", "share_error": f"{f['reason']}: {f['detail']}"[:500],
+                          "share_checked_at": now},
+                 "$inc": {"share_attempts": 1}},
+            )
+            for f in failures
+        ]
+        return self.articles.bulk_write(ops, ordered=False).matched_count
+
+    def missing_share(self, limit: int = 0) -> list[tuple[str, str | None]]:
+        """(info code, share link) of articles whose share page is not read yet: digests, failures, never tried."""
+        query = {"share_status": {"$ne": "ok"}, "$or": [{"body_kind": "digest"}, {"share_url": {"$ne": None}}]}
+        cursor = self.articles.find(query, {"share_url": 1}).sort("published_at", -1).limit(limit)
+        return [(d["_id"], d.get("share_url")) for d in cursor]
+
     def known_codes(self, codes: list[str]) -> set[str]:
         """Which of these info codes the archive has (one query, for one listing page's posts)."""
         if not codes:

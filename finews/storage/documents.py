@@ -27,13 +27,15 @@ BODY_RANK = {"post_page": 1, "post_source": 1, "share_api": 2, "share_render": 2
 DATE_RANK = {"post_page": 1, "share_api": 2, "share_render": 2, "post_source": 3}
 # What a revision keeps of the version it replaces.
 CONTENT_FIELDS = (
-    "title", "summary", "body_html", "body_text", "body_kind", "content_hash", "source", "stocks", "images", "via",
+    "title", "summary", "body_html", "body_text", "body_kind", "body_length", "content_hash", "source", "stocks",
+    "images", "via",
 )
 # Fields a later sighting may fill when the document lacks them.
 FILLABLE = (
     "title", "category", "source", "tags", "url", "share_url", "origin_url", "summary", "stocks", "images",
-    "share_status", "share_fetched_at",
 )
+# A new text shorter than this share of the current one is a summary of it, not a new version.
+SUMMARY_RATIO = 0.5
 LIGHT_PROJECTION = {"revisions": 0, "body_html": 0, "body_text": 0}
 
 
@@ -63,9 +65,10 @@ def to_document(article: dict[str, Any]) -> dict[str, Any]:
         "content_hash": article.get("content_hash"),
         "via": article.get("via") or "post_page",
     }
-    for optional in ("share_status", "share_fetched_at"):
-        if article.get(optional) is not None:
-            doc[optional] = article[optional]
+    doc["body_length"] = len(doc["body_text"])
+    if article.get("share_status"):
+        doc["share_status"] = article["share_status"]
+        doc["share_fetched_at"] = parse_post_date(article.get("share_fetched_at"))
     return doc
 
 
@@ -117,8 +120,15 @@ def plan_existing(current: dict[str, Any], doc: dict[str, Any], now: datetime,
     ):
         fields.update(published_at=doc["published_at"], published_at_via=doc["via"])
         outcome = "revised" if outcome == "revised" else "merged"
+    if doc.get("share_status") == "ok":
+        if doc.get("share_fetched_at"):
+            update["$max"]["share_fetched_at"] = doc["share_fetched_at"]
+        if current.get("share_status") != "ok":  # read at last: whatever failed before is over
+            fields["share_status"] = "ok"
+            update["$unset"] = {"share_error": ""}
     if fields:
         update["$set"] = fields
+        outcome = "merged" if outcome == "unchanged" else outcome
     return outcome, UpdateOne(filter_, update)
 
 
@@ -127,5 +137,7 @@ def replaces(current: dict[str, Any], doc: dict[str, Any]) -> bool:
     if current.get("body_kind") == "digest" and doc["body_kind"] == "full":
         return True
     if current.get("body_kind") == "full" and doc["body_kind"] == "digest":
+        return False
+    if doc["body_length"] < SUMMARY_RATIO * (current.get("body_length") or 0):
         return False
     return BODY_RANK.get(doc["via"], 0) >= BODY_RANK.get(current.get("via"), 0)
