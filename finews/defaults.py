@@ -30,6 +30,8 @@ DEFAULTS: dict[str, Any] = {
     "FINEWS_MAX_BODY_CHARS": 1_000_000,
     # Archive articles in MongoDB (the store pipeline); off only for runs that just export files.
     "FINEWS_STORE": True,
+    # How often the import progress line is redrawn on a terminal.
+    "FINEWS_PROGRESS_SECONDS": 1.0,
     # MongoDB server; empty means the embedded default store (SecantusDB on FINEWS_DATA_DIR/mongo).
     "MONGO_URI": "",
     "FINEWS_MONGO_DATABASE": "finews",

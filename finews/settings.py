@@ -54,6 +54,7 @@ DOWNLOADER_MIDDLEWARES = {
 EXTENSIONS = {
     "finews.extensions.rejects.RejectLog": 100,
     "finews.extensions.runs.CrawlRuns": 110,
+    "finews.extensions.progress.Progress": 120,
 }
 
 LOG_FORMATTER = "finews.logformatter.FinewsLogFormatter"

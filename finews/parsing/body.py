@@ -82,6 +82,7 @@ def split_body(raw_html: str | None, base_url: str | None = None) -> Body:
         src for img in root.iter("img") if (src := img.get("src") or "").startswith(("http://", "https://"))
     )
     _trim_blocks(root)
+    _one_line_between_blocks(root)
     # Blocks the allow-list lacks become <div>, so sanitizing never merges paragraphs: the text
     # read from this tree is the text of the sanitized html (and normalizing twice changes nothing).
     for element in root.iter():
@@ -232,6 +233,20 @@ def _trim_blocks(root: lxml.html.HtmlElement) -> None:
             block.text = (block.text or "").rstrip(" \t\r\n") or None
         elif last.tail:
             last.tail = last.tail.rstrip(" \t\r\n") or None
+
+
+def _one_line_between_blocks(root: lxml.html.HtmlElement) -> None:
+    """One newline between top-level blocks, none around them: Markdown renderers differ there."""
+    if root.text is not None and not root.text.strip():
+        root.text = None
+    children = list(root)
+    for child, following in zip(children, [*children[1:], None][: len(children)], strict=True):
+        if child.tail is not None and child.tail.strip():
+            continue
+        if following is None:
+            child.tail = None
+        elif child.tag in _BLOCK_TAGS and following.tag in _BLOCK_TAGS:
+            child.tail = "\n"
 
 
 def _take_summary(root: lxml.html.HtmlElement) -> str | None:

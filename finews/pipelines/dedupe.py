@@ -1,4 +1,4 @@
-"""Pipeline step 3: the same article with the same content from the same path is passed on once per run.
+"""Pipeline step 3: the same article with the same content, path and version is passed on once per run.
 
 The archive (MongoDB ``_id`` = info code) is the lasting dedupe; this step
 only saves it writes of exact repeats (a post reached from several listings
@@ -26,7 +26,8 @@ class DedupePipeline:
             return item
         adapter = ItemAdapter(item)
         key = hashlib.blake2b(
-            f"{adapter.get('info_code')}\0{adapter.get('content_hash')}\0{adapter.get('via')}".encode(), digest_size=16
+            "\0".join(str(adapter.get(k)) for k in ("info_code", "content_hash", "via", "version")).encode(),
+            digest_size=16,
         ).digest()
         if key in self._seen:
             raise Rejected("duplicate", str(adapter.get("info_code")), keep=False)

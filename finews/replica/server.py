@@ -102,6 +102,8 @@ def _kind(site: Site, path: str) -> str:
         return "share"
     if path == "/NewsData/GetNewsText.do":
         return "api"
+    if path.startswith("/raw/"):
+        return "raw"
     return "post" if path in site.by_path else "other"
 
 
@@ -137,11 +139,23 @@ def _handler_for(replica: Replica) -> type[BaseHTTPRequestHandler]:
             if kind == "api":
                 self._api(parse_qs(parts.query).get("id", [""])[0], kind, path, head)
                 return
+            if kind == "raw":
+                self._raw(path, kind, head)
+                return
             page = replica.site.page(path)
             if page.status == 200 and self._not_modified(page):
                 self._send(304, None, b"", kind, path, head, page)
                 return
             self._send(page.status, page.content_type, page.body, kind, path, head, page)
+
+        def _raw(self, path: str, kind: str, head: bool) -> None:
+            """A post source as raw.githubusercontent.com serves it: /raw/_posts/<file>."""
+            root = replica.site.posts_dir.resolve()
+            target = (root / path[len("/raw/"):]).resolve()
+            if root in target.parents and target.is_file():
+                self._send(200, "text/plain; charset=utf-8", target.read_bytes(), kind, path, head)
+            else:
+                self._send(404, "text/plain; charset=utf-8", b"404: Not Found", kind, path, head)
 
         def _not_modified(self, page: Page) -> bool:
             tags = self.headers.get("If-None-Match")

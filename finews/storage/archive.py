@@ -132,7 +132,8 @@ class Archive:
     # -- articles ---------------------------------------------------------------------------
 
     def write_articles(self, docs: list[dict[str, Any]]) -> Counter:
-        """Merge a batch of article documents in; returns how many were new, unchanged, merged, revised.
+        """Merge a batch of article documents in; returns how many were new, unchanged, merged, revised
+        (an earlier text added to the history counts as revised too).
 
         Reads the batch's current documents, plans one update each (documents.py),
         writes them as one unordered bulk of upserts, then re-plans the few a
@@ -141,9 +142,14 @@ class Archive:
         PyMongoError when the server fails.
         """
         self.ensure_indexes()
+        outcomes: Counter = Counter()
+        for layer in _layers(docs):
+            outcomes.update(self._write_layer(layer))
+        return outcomes
+
+    def _write_layer(self, pending: dict[str, dict[str, Any]]) -> Counter:
         now = datetime.now(UTC)
         outcomes: Counter = Counter()
-        pending = _last_per_code(docs)
         for _attempt in range(5):
             if not pending:
                 return outcomes
@@ -155,8 +161,8 @@ class Archive:
                     plans.append((code, "new", documents.plan_new(doc, now)))
                     continue
                 outcome, op = documents.plan_existing(current[code], doc, now, self.max_revisions)
-                if outcome == "revised":  # a revision keeps the old text: read it for those only
-                    full = self.articles.find_one({"_id": code}, {"revisions": 0}) or current[code]
+                if outcome in ("revised", "history"):  # these keep texts: read the whole document for them only
+                    full = self.articles.find_one({"_id": code}) or current[code]
                     outcome, op = documents.plan_existing(full, doc, now, self.max_revisions)
                 plans.append((code, outcome, op))
             retry = self._apply(plans, pending, outcomes)
@@ -178,7 +184,7 @@ class Archive:
             ):
                 retry.append(code)
             else:
-                outcomes[outcome] += 1
+                outcomes["revised" if outcome == "history" else outcome] += 1
         return retry
 
     def checkpoint(self) -> None:
@@ -249,14 +255,17 @@ class Archive:
         self.db.crawl_runs.update_one({"_id": run_id}, {"$set": fields})
 
 
-def _last_per_code(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """One document per code: of several sightings in a batch, the last (with the aliases of all)."""
-    merged: dict[str, dict[str, Any]] = {}
+def _layers(docs: list[dict[str, Any]]) -> list[dict[str, dict[str, Any]]]:
+    """The batch as rounds with one document per code each: the second sighting of a code in a batch
+    is merged only after the first (the merge rule sees every version, in order)."""
+    layers: list[dict[str, dict[str, Any]]] = []
     for doc in docs:
-        previous = merged.get(doc["_id"])
-        aliases = doc["aliases"] if previous is None else list(dict.fromkeys(previous["aliases"] + doc["aliases"]))
-        merged[doc["_id"]] = {**doc, "aliases": aliases}
-    return merged
+        layer = next((layer for layer in layers if doc["_id"] not in layer), None)
+        if layer is None:
+            layer = {}
+            layers.append(layer)
+        layer[doc["_id"]] = doc
+    return layers
 
 
 def archive_for(crawler: Any) -> Archive | None:

@@ -28,7 +28,7 @@ DATE_RANK = {"post_page": 1, "share_api": 2, "share_render": 2, "post_source": 3
 # What a revision keeps of the version it replaces.
 CONTENT_FIELDS = (
     "title", "summary", "body_html", "body_text", "body_kind", "body_length", "content_hash", "source", "stocks",
-    "images", "via",
+    "images", "via", "version",
 )
 # Fields a later sighting may fill when the document lacks them.
 FILLABLE = (
@@ -64,6 +64,7 @@ def to_document(article: dict[str, Any]) -> dict[str, Any]:
         "images": list(article.get("images") or []),
         "content_hash": article.get("content_hash"),
         "via": article.get("via") or "post_page",
+        "version": article.get("version"),
     }
     doc["body_length"] = len(doc["body_text"])
     if article.get("share_status"):
@@ -90,11 +91,14 @@ def plan_new(doc: dict[str, Any], now: datetime) -> UpdateOne:
 
 def plan_existing(current: dict[str, Any], doc: dict[str, Any], now: datetime,
                   max_revisions: int) -> tuple[str, UpdateOne]:
-    """Outcome (``revised``, ``merged``, ``unchanged``) and the update for a document that exists.
+    """Outcome and the update for a document that exists.
 
-    ``current`` needs the content fields only when the outcome is ``revised``
-    (the caller reads them then); the filter of a revision names the hash it
-    replaces, so a concurrent writer's revision is never overwritten blindly.
+    Outcomes: ``revised`` (the new text replaces the current one), ``history``
+    (an earlier text arriving late goes into ``revisions`` only), ``merged``
+    (fields filled), ``unchanged``. ``current`` needs its content fields and
+    revisions only for the first two (the caller reads them then); the filter
+    of a revision names the hash it replaces, so a concurrent writer's revision
+    is never overwritten blindly.
     """
     update: dict[str, Any] = {
         "$inc": {"seen_count": 1},
@@ -103,7 +107,19 @@ def plan_existing(current: dict[str, Any], doc: dict[str, Any], now: datetime,
     }
     fields: dict[str, Any] = {}
     filter_: dict[str, Any] = {"_id": doc["_id"]}
-    if doc["content_hash"] != current.get("content_hash") and replaces(current, doc):
+    if doc["content_hash"] != current.get("content_hash") and is_earlier(doc, current):
+        # An earlier text arriving late (the _posts copy after the old_post one): history, not news.
+        # ``current`` must then include its revisions (the caller reads them for this outcome).
+        known = {r.get("content_hash") for r in current.get("revisions") or []}
+        if doc["content_hash"] in known:
+            outcome = "unchanged"
+        else:
+            outcome = "history"
+            snapshot = {k: doc.get(k) for k in CONTENT_FIELDS}
+            snapshot["replaced_at"] = now
+            update["$push"] = {"revisions": {"$each": [snapshot], "$slice": max_revisions}}
+            filter_["revisions.content_hash"] = {"$ne": doc["content_hash"]}
+    elif doc["content_hash"] != current.get("content_hash") and replaces(current, doc):
         outcome = "revised"
         fields.update({k: doc[k] for k in CONTENT_FIELDS})
         fields["updated_at"] = now
@@ -113,13 +129,15 @@ def plan_existing(current: dict[str, Any], doc: dict[str, Any], now: datetime,
         filter_["content_hash"] = current.get("content_hash")
     else:
         fields.update({k: doc[k] for k in FILLABLE if doc.get(k) and not current.get(k)})
+        if doc["content_hash"] == current.get("content_hash") and is_earlier(current, doc):
+            fields["version"] = doc["version"]  # the same text, seen in its later copy
         outcome = "merged" if fields else "unchanged"
     if doc.get("published_at") and (
         not current.get("published_at")
         or DATE_RANK.get(doc["via"], 0) > DATE_RANK.get(current.get("published_at_via"), 0)
     ):
         fields.update(published_at=doc["published_at"], published_at_via=doc["via"])
-        outcome = "revised" if outcome == "revised" else "merged"
+        outcome = outcome if outcome in ("revised", "history") else "merged"
     if doc.get("share_status") == "ok":
         if doc.get("share_fetched_at"):
             update["$max"]["share_fetched_at"] = doc["share_fetched_at"]
@@ -130,6 +148,12 @@ def plan_existing(current: dict[str, Any], doc: dict[str, Any], now: datetime,
         update["$set"] = fields
         outcome = "merged" if outcome == "unchanged" else outcome
     return outcome, UpdateOne(filter_, update)
+
+
+def is_earlier(doc: dict[str, Any], current: dict[str, Any]) -> bool:
+    """Both texts carry version evidence (post sources) and the new one is the older."""
+    return doc.get("version") is not None and current.get("version") is not None and \
+        doc["version"] < current["version"]
 
 
 def replaces(current: dict[str, Any], doc: dict[str, Any]) -> bool:

@@ -1,0 +1,146 @@
+"""The `posts` spider: back-fill from post sources, cross-checked against the site crawl."""
+
+from __future__ import annotations
+
+import os
+import pty
+import shutil
+import subprocess
+import sys
+from datetime import datetime, timedelta
+
+import pytest
+from conftest import FIXTURE_POSTS, ROOT, run_crawl
+from oracle import published_posts, reachable_posts
+
+from finews.parsing.source import read_source
+
+CROSS_FIELDS = ("info_code", "title", "category", "source", "body_text", "stocks")
+PAIR = "2021-12-08-202112082206672930.md"  # _posts and old_post copies with different text
+
+
+def posts_crawl(tmp_path, *args, mongo=None, database=None):
+    return run_crawl("http://unused.invalid/", tmp_path, *args, spider="posts", mongo=mongo, database=database)
+
+
+def test_cross_check_every_post_source_against_its_rendered_page(fixture_crawl, replica, tmp_path):
+    imported = posts_crawl(tmp_path, "-a", f"path={FIXTURE_POSTS}", "-a", f"base_url={replica.url}")
+    assert imported.returncode == 0
+    by_source = {}
+    for item in imported.items:
+        by_source.setdefault(item["info_code"], []).append(item)
+    pages = fixture_crawl.by_code()
+    published = {p.info_code: p for p in published_posts() if p.info_code}
+    assert len(pages) == len(reachable_posts()) == 119
+    for code, page in pages.items():
+        chosen = published[code]
+        source = next(i for i in by_source[code] if i["url"] == page["url"])  # the file the site published
+        assert {f: source[f] for f in CROSS_FIELDS} == {f: page[f] for f in CROSS_FIELDS}, code
+        raw_date = read_source(chosen.path.read_bytes(), chosen.path.name).front["date"]
+        if raw_date.endswith("+0800"):
+            assert source["published_at"] == page["published_at"], code
+        else:  # Jekyll reads an offset-less date as UTC: the page shows it 8 hours late (README)
+            shown = datetime.fromisoformat(page["published_at"]) - timedelta(hours=8)
+            assert datetime.fromisoformat(source["published_at"]) == shown, code
+
+
+def test_broken_files_become_rejects_and_every_file_is_accounted_for(tmp_path):
+    result = posts_crawl(tmp_path, "-a", f"path={FIXTURE_POSTS}")
+    files = len(list(FIXTURE_POSTS.glob("*/*.md")))
+    assert result.stat("finews/posts/files") == files
+    reasons = sorted(r["reason"] for r in result.rejects)
+    assert reasons == ["missing_info_code", "missing_title"]  # init (no code) and the undated empty-title file
+    assert result.stat("finews/dropped/duplicate") + len(result.items) + len(reasons) == files
+    assert result.stat("finews/posts/problem/leading_blank_lines") == 2
+
+
+def test_unreadable_file_is_a_reject_with_its_reason(tmp_path):
+    folder = tmp_path / "src" / "_posts"
+    folder.mkdir(parents=True)
+    (folder / "2022-01-01-202201010000000001.md").write_bytes(b"no front matter here")
+    (folder / "2022-01-02-202201020000000001.md").write_bytes(b"---\ntitle: \xff\xfe\x80\n---\n")
+    result = posts_crawl(tmp_path / "out", "-a", f"path={tmp_path / 'src'}")
+    assert sorted(r["reason"] for r in result.rejects) == ["bad_encoding", "no_front_matter"]
+    assert all(r["raw"] is not None for r in result.rejects)
+
+
+def test_since_skips_older_file_names(tmp_path):
+    result = posts_crawl(tmp_path, "-a", f"path={FIXTURE_POSTS}", "-a", "since=2022-01-01")
+    assert result.stat("finews/posts/files") == 6  # 2022 files, and the one whose name has no date
+    assert result.stat("finews/posts/skipped_since") == len(list(FIXTURE_POSTS.glob("*/*.md"))) - 6
+
+
+def test_raw_urls_file(replica, tmp_path):
+    urls = tmp_path / "urls.txt"
+    urls.write_text(f"{replica.url}raw/old_post/2022-04-01-NW202204012331570959.md\n"
+                    f"{replica.url}raw/_posts/2022-05-31-202205312398034850.md\n"
+                    f"{replica.url}raw/_posts/2099-01-01-nosuchfile.md\n", encoding="utf-8")
+    result = posts_crawl(tmp_path / "out", "-a", f"urls_file={urls}", "-s", "RETRY_TIMES=0")
+    assert sorted(i["info_code"] for i in result.items) == ["NW202204012331570959", "NW202205312398034850"]
+    assert [r["reason"] for r in result.rejects] == ["read_failed"]
+
+
+def test_importing_twice_writes_nothing_new(mongo, tmp_path):
+    database = mongo.new_database()
+    first = posts_crawl(tmp_path / "1", "-a", f"path={FIXTURE_POSTS}", mongo=mongo, database=database)
+    articles = mongo.db(database).articles
+    snapshot = {d["_id"]: d for d in articles.find({}, {"seen_count": 0, "last_seen_at": 0})}
+    assert len(snapshot) == first.stat("finews/articles/new") == 122 - 1  # init has no info code
+    second = posts_crawl(tmp_path / "2", "-a", f"path={FIXTURE_POSTS}", mongo=mongo, database=database)
+    assert second.stat("finews/articles/new") == second.stat("finews/articles/revised") == 0
+    assert second.stat("finews/articles/unchanged") == len(second.items)
+    assert {d["_id"]: d for d in articles.find({}, {"seen_count": 0, "last_seen_at": 0})} == snapshot
+    assert "Summary (finished): new 0, unchanged" in second.log
+
+
+@pytest.mark.parametrize("order", [("_posts", "old_post"), ("old_post", "_posts"), ("both",)])
+@pytest.mark.parametrize("edited", [False, True], ids=["corpus-pair", "edited-later-copy"])
+def test_the_later_copy_is_current_whatever_the_order(mongo, tmp_path, order, edited):
+    """The corpus pairs differ only in date format and back links (the same text, a later version);
+    an edited later copy must become the current text, with the earlier one in revisions."""
+    database = mongo.new_database()
+    later_text = (FIXTURE_POSTS / "old_post" / PAIR).read_text(encoding="utf-8")
+    if edited:
+        later_text = later_text.replace("为2018年以来最高水平。", "为2018年以来最高水平（更新）。")
+    for step, folder in enumerate(order):
+        source = tmp_path / f"in{step}"
+        for name in ["_posts", "old_post"] if folder == "both" else [folder]:
+            (source / name).mkdir(parents=True)
+            text = later_text if name == "old_post" else (FIXTURE_POSTS / name / PAIR).read_text(encoding="utf-8")
+            (source / name / PAIR).write_text(text, encoding="utf-8")
+        posts_crawl(tmp_path / f"out{step}", "-a", f"path={source}", mongo=mongo, database=database)
+    stored = mongo.db(database).articles.find_one({"_id": "NW202112082206672930"})
+    later = read_source(later_text.encode(), f"old_post/{PAIR}")
+    earlier = read_source((FIXTURE_POSTS / "_posts" / PAIR).read_bytes(), f"_posts/{PAIR}")
+    assert later.version > earlier.version
+    assert stored["version"] == later.version
+    assert stored["published_at"] == datetime.fromisoformat("2021-12-08T10:46:18+08:00")
+    if edited:
+        assert "（更新）" in stored["body_text"]
+        assert [r["version"] for r in stored["revisions"]] == [earlier.version]
+        assert "（更新）" not in stored["revisions"][0]["body_text"]
+    else:
+        assert stored["revisions"] == []
+
+
+def test_progress_shows_on_a_terminal_and_not_in_cron(tmp_path):
+    command = [sys.executable, "-m", "scrapy", "crawl", "posts", "-a", f"path={FIXTURE_POSTS}", "-s", "FINEWS_STORE=0",
+               "-s", f"FINEWS_OUTPUT_DIR={tmp_path}", "-s", "FINEWS_PROGRESS_SECONDS=0.01", "-s", "LOG_LEVEL=INFO",
+               "-s", "DOWNLOAD_DELAY=0.01"]
+    quiet = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    assert "ETA" not in quiet.stderr and "Summary (finished)" in quiet.stderr
+    controller, terminal = pty.openpty()
+    shown = subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=terminal, check=False)
+    os.close(terminal)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(controller)
+    assert shown.returncode == 0
+    assert b"/176 files" in output and b"ETA" in output
