@@ -30,6 +30,22 @@ DEFAULTS: dict[str, Any] = {
     "FINEWS_MAX_BODY_CHARS": 1_000_000,
     # Archive articles in MongoDB (the store pipeline); off only for runs that just export files.
     "FINEWS_STORE": True,
+    # Close conditions: a run never hangs (seconds; 0 turns one off).
+    "FINEWS_TIME_LIMIT": 3600,
+    "FINEWS_IDLE_LIMIT": 900,
+    # `finews crawl`: its rotating log file (empty: <FINEWS_OUTPUT_DIR>/finews.log), size and copies kept.
+    "FINEWS_LOG_FILE": "",
+    "FINEWS_LOG_MAX_BYTES": 10_000_000,
+    "FINEWS_LOG_BACKUPS": 5,
+    # Monitors: errors logged at most; share of inputs rejected at most; items at least this share of the
+    # median of the last N finished runs (checked once that median reaches FINEWS_MONITOR_MIN_MEDIAN);
+    # the newest archived article at most this old (finews spider; 0 turns it off).
+    "FINEWS_MONITOR_MAX_ERRORS": 10,
+    "FINEWS_MONITOR_MAX_REJECT_SHARE": 0.2,
+    "FINEWS_MONITOR_MIN_ITEMS_RATIO": 0.2,
+    "FINEWS_MONITOR_RECENT_RUNS": 10,
+    "FINEWS_MONITOR_MIN_MEDIAN": 20,
+    "FINEWS_MONITOR_MAX_SILENCE_HOURS": 0.0,
     # How often the import progress line is redrawn on a terminal.
     "FINEWS_PROGRESS_SECONDS": 1.0,
     # MongoDB server; empty means the embedded default store (SecantusDB on FINEWS_DATA_DIR/mongo).

@@ -5,9 +5,18 @@ finews' own settings (FINEWS_*, MONGO_URI, SPLASH_URL) come from
 the production defaults for the live site.
 """
 
+import warnings
+
 from finews.defaults import DEFAULTS, from_environment
+from finews.items import Article
+from finews.redact import install_log_redaction
 
 globals().update(from_environment(DEFAULTS))
+# Before Scrapy logs its settings: a MONGO_URI password must never reach a log.
+install_log_redaction()
+# scrapy-splash 0.11.1 on Scrapy 2.13 (the pinned pair): deprecation notices on every run, nothing to act on.
+warnings.filterwarnings("ignore", message=r"The scrapy\.utils\.url\.canonicalize_url function is deprecated")
+warnings.filterwarnings("ignore", message=r"Use of this protected method is deprecated")
 
 BOT_NAME = "finews"
 SPIDER_MODULES = ["finews.spiders"]
@@ -37,6 +46,7 @@ LOG_LEVEL = "INFO"
 ITEM_PIPELINES = {
     "finews.pipelines.normalize.NormalizePipeline": 100,
     "finews.pipelines.validate.ValidatePipeline": 200,
+    "spidermon.contrib.scrapy.pipelines.ItemValidationPipeline": 250,
     "finews.pipelines.dedupe.DedupePipeline": 300,
     "finews.pipelines.store.StorePipeline": 400,
 }
@@ -52,9 +62,24 @@ DOWNLOADER_MIDDLEWARES = {
 }
 
 EXTENSIONS = {
+    "finews.extensions.jobdir.JobdirGuard": 50,
     "finews.extensions.rejects.RejectLog": 100,
-    "finews.extensions.runs.CrawlRuns": 110,
     "finews.extensions.progress.Progress": 120,
+    "spidermon.contrib.scrapy.extensions.Spidermon": 500,
+    # After Spidermon: the run record keeps the monitors' verdict.
+    "finews.extensions.runs.CrawlRuns": 600,
 }
+
+# Monitoring (Spidermon): items validated against the item schema, monitors at close (finews/monitors.py).
+SPIDERMON_ENABLED = True
+SPIDERMON_VALIDATION_SCHEMAS = {Article: "finews.schemas.ITEM_SCHEMA"}
+SPIDERMON_SPIDER_CLOSE_MONITORS = ("finews.monitors.CloseMonitors",)
+
+# A run never hangs: a time limit, and a limit on time without items (FINEWS_TIME_LIMIT, FINEWS_IDLE_LIMIT).
+CLOSESPIDER_TIMEOUT = int(float(globals()["FINEWS_TIME_LIMIT"]))
+CLOSESPIDER_TIMEOUT_NO_ITEM = int(float(globals()["FINEWS_IDLE_LIMIT"]))
+
+# `scrapy crawl` exits with the run's outcome (finews/outcome.py).
+COMMANDS_MODULE = "finews.commands"
 
 LOG_FORMATTER = "finews.logformatter.FinewsLogFormatter"

@@ -190,3 +190,14 @@ def test_schema_document_names_every_schema_field():
     for name in SCHEMA["properties"]:
         assert f"`{name}`" in text, name
     assert Path(ROOT / "finews" / "schemas" / "article.schema.json").exists()
+
+
+def test_item_schema_agrees_with_the_document_schema():
+    """Spidermon validates items with item.schema.json; a field both schemas have is defined the same way."""
+    item = json.loads((ROOT / "finews" / "schemas" / "item.schema.json").read_text(encoding="utf-8"))
+    fields = {f.name for f in dataclasses.fields(Article)}
+    assert set(item["properties"]) == fields
+    document = SCHEMA["properties"]
+    for name in ("info_code", "aliases", "title", "category", "source", "tags", "url", "share_url", "origin_url",
+                 "summary", "body_html", "body_text", "images", "content_hash", "version"):
+        assert item["properties"][name] == document[name], name

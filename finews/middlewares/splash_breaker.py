@@ -43,7 +43,7 @@ class SplashBreakerMiddleware:
     def from_crawler(cls, crawler: Crawler) -> SplashBreakerMiddleware:
         settings = crawler.settings
         if not settings.get("SPLASH_URL"):
-            raise NotConfigured("no SPLASH_URL")
+            raise NotConfigured  # no Splash, nothing to protect (quietly: cron runs without Splash are normal)
         return cls(crawler.stats, settings.getint("FINEWS_SPLASH_BREAKER_THRESHOLD"),
                    settings.getfloat("FINEWS_SPLASH_BREAKER_SECONDS"), settings.getfloat("FINEWS_SPLASH_RETRY_BACKOFF"))
 

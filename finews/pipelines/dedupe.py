@@ -18,8 +18,10 @@ from finews.rejects import Rejected
 
 
 class DedupePipeline:
-    def __init__(self) -> None:
+    def __init__(self, max_keys: int = 200_000) -> None:
         self._seen: set[bytes] = set()
+        # Bounded: past this many, the set starts over; a repeat it forgot costs one redundant write.
+        self.max_keys = max_keys
 
     def process_item(self, item: Any, spider: Any) -> Any:
         if not isinstance(item, Article):
@@ -31,5 +33,7 @@ class DedupePipeline:
         ).digest()
         if key in self._seen:
             raise Rejected("duplicate", str(adapter.get("info_code")), keep=False)
+        if len(self._seen) >= self.max_keys:
+            self._seen.clear()
         self._seen.add(key)
         return item

@@ -9,6 +9,7 @@ fetches everything.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -42,10 +43,14 @@ class FinewsSpider(ShareRequests, scrapy.Spider):
     name = "finews"
 
     def __init__(self, base_url: str | None = None, categories: str | None = None, feed: str | None = None,
-                 refresh: str | None = None, share: str | None = None, **kwargs: Any) -> None:
+                 refresh: str | None = None, share: str | None = None, urls_file: str | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.run_arguments = {k: v for k, v in {"base_url": base_url, "categories": categories, "feed": feed,
-                                                "refresh": refresh, "share": share, **kwargs}.items() if v is not None}
+                                                "refresh": refresh, "share": share, "urls_file": urls_file,
+                                                **kwargs}.items() if v is not None}
+        # Post pages to fetch as they are (`finews rejects requeue`), instead of crawling the listings.
+        self.urls_file = urls_file
         self._categories_seen: set[str] = set()
         self._validators: dict[str, dict] = {}
         self._seen_validators: dict[str, dict] = {}
@@ -76,6 +81,8 @@ class FinewsSpider(ShareRequests, scrapy.Spider):
                 known_categories = await self._ask(Archive.recent_categories, self.seed_category_days, default=[])
         for request in self.seed_requests():
             yield request
+        if self.urls_file:
+            return
         # Categories the archive knows: their pages may list posts the site links nowhere else
         # (a post we have is not fetched again, so its back link to its category is not seen).
         for slug in known_categories:
@@ -83,6 +90,12 @@ class FinewsSpider(ShareRequests, scrapy.Spider):
                 yield request
 
     def seed_requests(self) -> Iterator[scrapy.Request]:
+        if self.urls_file:
+            for line in Path(self.urls_file).read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    yield scrapy.Request(line.strip(), callback=self.parse_post, errback=self.on_error,
+                                         dont_filter=True, meta={"category": None})
+            return
         if self.categories:
             # Restricted: a category page lists every post of its category.
             for slug in self.categories:

@@ -10,29 +10,40 @@ dedupe and storage are those of the site crawl.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit
 
 import scrapy
 from scrapy.http import Response
+from scrapy.responsetypes import responsetypes
 from twisted.python.failure import Failure
 
 from finews.dates import utc_now_iso
 from finews.parsing.source import SourceError, article_from_source, read_source
 from finews.signals import item_rejected
 
+# Scrapy sniffs the body of a file whose type it cannot tell from its name, byte by byte in Python.
+responsetypes.mimetypes.add_type("text/markdown", ".md")
 _DATED = re.compile(r"^(\d{4}-\d{2}-\d{2})-")
 SOURCE_FOLDERS = ("_posts", "old_post")
 
 
-def source_files(root: Path) -> list[Path]:
-    """The post files of a checkout (its _posts/ and old_post/), or every .md under a plain folder."""
-    folders = [root / name for name in SOURCE_FOLDERS if (root / name).is_dir()]
-    files = [f for folder in folders or [root] for f in folder.rglob("*.md")]
-    return sorted(files, key=lambda p: (p.name, str(p)))
+def source_files(root: Path) -> Iterator[str]:
+    """Paths of the post files of a checkout (its _posts/ and old_post/), or of every .md under a folder.
+
+    Walked lazily and in no particular order (which copy of a post is the later one is decided
+    by evidence in the files, not by order): memory stays flat however many files there are.
+    """
+    folders = [root / name for name in SOURCE_FOLDERS if (root / name).is_dir()] or [root]
+    for folder in folders:
+        for directory, _, names in os.walk(folder):
+            for name in names:
+                if name.endswith(".md"):
+                    yield os.path.join(directory, name)
 
 
 def older_than(name: str, since: str | None) -> bool:
@@ -43,8 +54,10 @@ def older_than(name: str, since: str | None) -> bool:
 class PostsSpider(scrapy.Spider):
     name = "posts"
     # Local files and a CDN of raw files: no throttling to adapt, no robots.txt to read.
-    custom_settings = {"AUTOTHROTTLE_ENABLED": False, "ROBOTSTXT_OBEY": False, "CONCURRENT_REQUESTS": 32,
-                       "CONCURRENT_REQUESTS_PER_DOMAIN": 32}
+    custom_settings: ClassVar[dict[str, Any]] = {
+        "AUTOTHROTTLE_ENABLED": False, "ROBOTSTXT_OBEY": False, "CONCURRENT_REQUESTS": 32,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 32,
+    }
 
     def __init__(self, path: str | None = None, urls_file: str | None = None, since: str | None = None,
                  base_url: str | None = None, **kwargs: Any) -> None:
@@ -69,17 +82,29 @@ class PostsSpider(scrapy.Spider):
             yield request
 
     def source_requests(self) -> Iterator[scrapy.Request]:
-        urls: list[str] = []
-        if self.path:
-            urls += [f.resolve().as_uri() for f in source_files(Path(self.path))]
-        if self.urls_file:
-            urls += [line.strip() for line in Path(self.urls_file).read_text(encoding="utf-8").splitlines()
-                     if line.strip() and not line.startswith("#")]
-        wanted = [u for u in urls if not older_than(_file_name(u), self.since)]
-        self.crawler.stats.set_value("finews/posts/skipped_since", len(urls) - len(wanted))
-        self.progress_total = len(wanted)
-        for url in wanted:
+        self.progress_total = sum(1 for _ in self._urls())
+        skipped = 0
+        for url in self._urls(count_skipped=True):
+            if url is None:
+                skipped += 1
+                continue
             yield scrapy.Request(url, callback=self.parse_source, errback=self.on_error, dont_filter=True)
+        self.crawler.stats.set_value("finews/posts/skipped_since", skipped)
+
+    def _urls(self, count_skipped: bool = False) -> Iterator[str | None]:
+        """The URLs to read, one at a time (None for a file skipped by `since`, when counting those)."""
+        sources: list[Iterator[str]] = []
+        if self.path:
+            sources.append(Path(path).resolve().as_uri() for path in source_files(Path(self.path)))
+        if self.urls_file:
+            with Path(self.urls_file).open(encoding="utf-8") as lines:
+                sources.append(iter([line.strip() for line in lines if line.strip() and not line.startswith("#")]))
+        for source in sources:
+            for url in source:
+                if not older_than(_file_name(url), self.since):
+                    yield url
+                elif count_skipped:
+                    yield None
 
     def parse_source(self, response: Response) -> Iterator[Any]:
         self.crawler.stats.inc_value("finews/posts/files")

@@ -7,7 +7,6 @@ Methods here block (pymongo); callers on the reactor thread run them with
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import weakref
 from collections import Counter
@@ -21,6 +20,7 @@ from pymongo.write_concern import WriteConcern
 from scrapy import signals
 from twisted.internet import threads
 
+from finews.redact import redact_uri
 from finews.storage import documents
 from finews.storage.embedded import EmbeddedServer
 
@@ -34,14 +34,8 @@ ARTICLE_INDEXES = [
     IndexModel([("updated_at", ASCENDING)], name="updated_at"),
     IndexModel([("share_status", ASCENDING)], name="share_status"),
 ]
-_PASSWORD = re.compile(r"(?<=://)([^:/@]+):([^@/]*)@")
 _archives: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _archives_lock = threading.Lock()
-
-
-def redact_uri(uri: str) -> str:
-    """The URI with its password replaced, for logs and run records."""
-    return _PASSWORD.sub(r"\1:***@", uri)
 
 
 class Archive:
