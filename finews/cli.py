@@ -1,6 +1,7 @@
 """``finews``: the operator's command line, thin over Scrapy and the archive.
 
-    finews crawl [SPIDER] [-a NAME=VALUE]... [-s NAME=VALUE]...   the cron entry: lock, log file, exit status
+    finews crawl [SPIDER] [-a NAME=VALUE]... [-s NAME=VALUE]... [--distributed REDIS_URL]
+                                                                   the cron entry: lock, log file, exit status
     finews status [--runs N]                                       recent runs and lock holders
     finews stats [--days N]                                        articles per day, source, category; rejects
     finews rejects [list] [--reason R] [--limit N]                 rejected inputs
@@ -28,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
+import redis
 from scrapy.crawler import CrawlerProcess
 from scrapy.utils.log import configure_logging
 from scrapy.utils.project import get_project_settings
@@ -75,6 +77,8 @@ def build_parser() -> Parser:
     crawl.add_argument("spider", nargs="?", default="finews", choices=["finews", "share", "posts"])
     crawl.add_argument("-a", dest="spider_args", action="append", default=[], metavar="NAME=VALUE")
     crawl.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE")
+    crawl.add_argument("--distributed", metavar="REDIS_URL",
+                       help="join (or start) the crawl shared through this Redis (same as -s FINEWS_REDIS_URL=…)")
     crawl.set_defaults(run=run_crawl)
     status = commands.add_parser("status", help="recent runs and lock holders")
     status.add_argument("--runs", type=int, default=10)
@@ -128,6 +132,8 @@ def _settings(overrides: list[str]) -> Any:
 
 
 def run_crawl(args: argparse.Namespace) -> int:
+    if args.distributed:
+        args.settings.append(f"FINEWS_REDIS_URL={args.distributed}")
     settings = _settings(args.settings)
     spider_args = _pairs(args.spider_args, "-a")
     command = redact(" ".join(["finews crawl", args.spider, *(f"-a {a}" for a in args.spider_args)]))
@@ -211,12 +217,25 @@ def run_status(args: argparse.Namespace) -> int:
               f"{stats.get('finews/articles/new', 0):>5} {run.get('errors', 0):>6}")
         for failure in stats.get("finews/monitors/failures") or []:
             print(f"    monitor failed: {failure}")
+    if settings.get("FINEWS_REDIS_URL"):
+        _redis_status(settings.get("FINEWS_REDIS_URL"))
     locks = holders(Path(settings.get("FINEWS_DATA_DIR")) / "locks")
     for name, holder, held in locks:
         print(f"lock {name}: {'held by ' + describe(holder) if held else 'free'}")
     if not locks:
         print("no locks")
     return outcome.OK
+
+
+def _redis_status(url: str) -> None:
+    """The shared queues and crawl sessions in Redis: what a distributed crawl has left to do."""
+    client = redis.Redis.from_url(url)
+    for spider in ("finews", "share", "posts"):
+        queued = client.zcard(f"finews:{spider}:requests")
+        session = client.get(f"finews:{spider}:session")
+        seen = client.scard(f"finews:{spider}:seen:{session.decode()}") if session else 0
+        state = f"session {session.decode()} (ttl {client.ttl(f'finews:{spider}:session')} s)" if session else "idle"
+        print(f"redis {spider}: {queued} request(s) queued, {seen} seen, {state}")
 
 
 def run_stats(args: argparse.Namespace) -> int:

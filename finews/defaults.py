@@ -46,6 +46,13 @@ DEFAULTS: dict[str, Any] = {
     "FINEWS_MONITOR_RECENT_RUNS": 10,
     "FINEWS_MONITOR_MIN_MEDIAN": 20,
     "FINEWS_MONITOR_MAX_SILENCE_HOURS": 0.0,
+    # Distributed crawling (scrapy-redis): unset means the single-process scheduler.
+    "FINEWS_REDIS_URL": "",
+    # A crawl session's fingerprints expire this long after its last check; a worker waits this long for
+    # work from the others before closing; empty the shared queue when a worker starts.
+    "FINEWS_REDIS_SESSION_SECONDS": 900,
+    "FINEWS_REDIS_IDLE_SECONDS": 10.0,
+    "FINEWS_REDIS_FLUSH_ON_START": False,
     # How often the import progress line is redrawn on a terminal.
     "FINEWS_PROGRESS_SECONDS": 1.0,
     # MongoDB server; empty means the embedded default store (SecantusDB on FINEWS_DATA_DIR/mongo).

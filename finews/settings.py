@@ -65,6 +65,7 @@ EXTENSIONS = {
     "finews.extensions.jobdir.JobdirGuard": 50,
     "finews.extensions.rejects.RejectLog": 100,
     "finews.extensions.progress.Progress": 120,
+    "finews.extensions.shared_queue.SharedQueue": 130,
     "spidermon.contrib.scrapy.extensions.Spidermon": 500,
     # After Spidermon: the run record keeps the monitors' verdict.
     "finews.extensions.runs.CrawlRuns": 600,
@@ -78,6 +79,9 @@ SPIDERMON_SPIDER_CLOSE_MONITORS = ("finews.monitors.CloseMonitors",)
 # A run never hangs: a time limit, and a limit on time without items (FINEWS_TIME_LIMIT, FINEWS_IDLE_LIMIT).
 CLOSESPIDER_TIMEOUT = int(float(globals()["FINEWS_TIME_LIMIT"]))
 CLOSESPIDER_TIMEOUT_NO_ITEM = int(float(globals()["FINEWS_IDLE_LIMIT"]))
+
+# FINEWS_REDIS_URL switches scheduling to scrapy-redis (finews/addons.py), whichever way it is set.
+ADDONS = {"finews.addons.Distributed": 0}
 
 # `scrapy crawl` exits with the run's outcome (finews/outcome.py).
 COMMANDS_MODULE = "finews.commands"

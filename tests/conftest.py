@@ -8,10 +8,12 @@ import os
 import re
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import redis
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -19,7 +21,7 @@ from pymongo import MongoClient
 
 from finews.replica import Replica
 from finews.splash.process import SplashProcess
-from finews.storage.embedded import EmbeddedServer
+from finews.storage.embedded import EmbeddedServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_POSTS = ROOT / "tests" / "fixtures" / "posts"
@@ -148,3 +150,30 @@ def splash_process(tmp_path_factory):
 def splash(splash_process):
     """The session's Splash, restarted first if it stopped answering /_ping."""
     return splash_process.ensure()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A real redis-server for the session (Debian's; scripts/system-deps.sh installs it)."""
+    given = os.environ.get("FINEWS_TEST_REDIS_URL")
+    if given:
+        yield given
+        return
+    port = free_port()
+    folder = tmp_path_factory.mktemp("redis")
+    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                               "--appendonly", "no", "--dir", str(folder)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.exceptions.ConnectionError:
+            assert time.monotonic() < deadline and server.poll() is None, "redis-server did not start"
+            time.sleep(0.1)
+    yield url
+    server.terminate()
+    server.wait(timeout=30)

@@ -194,9 +194,11 @@ class FinewsSpider(ShareRequests, scrapy.Spider):
             headers["If-None-Match"] = known["etag"]
         if known.get("last_modified"):
             headers["If-Modified-Since"] = known["last_modified"]
+        # Listings are read again every run (once per run and worker: the spider remembers its categories);
+        # a fingerprint kept by a persistent or shared scheduler must not stop that.
         return scrapy.Request(url, callback=callback or self.parse_listing, errback=self.on_error, headers=headers,
-                              meta={"category": slug or category_slug(url), "guess": guess,
-                                    "handle_httpstatus_list": [304]})
+                              dont_filter=True, meta={"category": slug or category_slug(url), "guess": guess,
+                                                      "handle_httpstatus_list": [304]})
 
     def _not_modified(self, response: Response) -> bool:
         """Note the listing's validators; True when it did not change since the last finished run."""

@@ -83,12 +83,15 @@ class PostsSpider(scrapy.Spider):
 
     def source_requests(self) -> Iterator[scrapy.Request]:
         self.progress_total = sum(1 for _ in self._urls())
+        # Distributed, every worker walks the files and the shared fingerprints give each to one worker;
+        # alone, no fingerprints are needed (each file is listed once) and none are kept in memory.
+        shared = bool(self.crawler.settings.get("FINEWS_REDIS_URL"))
         skipped = 0
         for url in self._urls(count_skipped=True):
             if url is None:
                 skipped += 1
                 continue
-            yield scrapy.Request(url, callback=self.parse_source, errback=self.on_error, dont_filter=True)
+            yield scrapy.Request(url, callback=self.parse_source, errback=self.on_error, dont_filter=not shared)
         self.crawler.stats.set_value("finews/posts/skipped_since", skipped)
 
     def _urls(self, count_skipped: bool = False) -> Iterator[str | None]:

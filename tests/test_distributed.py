@@ -1,0 +1,76 @@
+"""Several workers, one crawl: scrapy-redis against a real redis-server and the real archive."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import redis
+from conftest import ROOT
+
+from finews.replica import Replica, generate_posts
+
+POSTS = 2000
+
+
+@pytest.fixture(scope="module")
+def big_site(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("distributed-site")
+    generate_posts(folder, POSTS)
+    with Replica(folder, latency=0.005) as server:
+        yield server
+
+
+def worker(url: str, mongo, database: str, redis_url: str, folder, *extra: str) -> subprocess.Popen:
+    env = {"SCRAPY_SETTINGS_MODULE": "finews.settings", "PATH": "/usr/bin:/bin",
+           "FINEWS_REDIS_URL": redis_url, "FINEWS_REDIS_IDLE_SECONDS": "6", "FINEWS_REDIS_SESSION_SECONDS": "4",
+           "MONGO_URI": mongo.uri, "FINEWS_MONGO_DATABASE": database, "FINEWS_DATA_DIR": str(folder / "data"),
+           "FINEWS_OUTPUT_DIR": str(folder / "out"), "FINEWS_BASE_URL": url, "FINEWS_SHARE_BASE_URL": url,
+           "FINEWS_MONGO_FLUSH_SECONDS": "0.5"}
+    return subprocess.Popen([sys.executable, "-m", "finews.cli", "crawl", "-a", "share=0", *extra], cwd=ROOT,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_two_workers_share_one_crawl(big_site, mongo, redis_url, tmp_path):
+    database = mongo.new_database()
+    big_site.reset_counters()
+    workers = [worker(big_site.url, mongo, database, redis_url, tmp_path / f"w{i}") for i in range(2)]
+    assert [w.wait(timeout=600) for w in workers] == [0, 0], [w.stderr.read()[-2000:] for w in workers]
+    articles = mongo.db(database).articles
+    assert articles.count_documents({}) == POSTS
+    assert big_site.count("post") == POSTS  # no post page was fetched twice
+    runs = list(mongo.db(database).crawl_runs.find())
+    shares = sorted(r["stats"].get("item_scraped_count", 0) for r in runs)
+    assert len(runs) == 2 and sum(shares) == POSTS and shares[0] > POSTS * 0.1  # both did a real share
+    assert {r["pid"] for r in runs} == {w.pid for w in workers}
+    assert all(r["stats"]["finews/redis/queue_left"] == 0 for r in runs)
+
+
+def test_a_killed_worker_leaves_the_other_to_finish(big_site, mongo, redis_url, tmp_path):
+    database = mongo.new_database()
+    articles = mongo.db(database).articles
+    client = redis.Redis.from_url(redis_url)
+    survivor = worker(big_site.url, mongo, database, redis_url, tmp_path / "a", "-s", "CONCURRENT_REQUESTS=4")
+    doomed = worker(big_site.url, mongo, database, redis_url, tmp_path / "b", "-s", "CONCURRENT_REQUESTS=4")
+    deadline = time.monotonic() + 120
+    while articles.count_documents({}) < 300:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait()
+    assert survivor.wait(timeout=600) == 0, survivor.stderr.read()[-2000:]
+    assert client.zcard("finews:finews:requests") == 0  # the queue was finished
+    # What the killed worker held in flight is lost for this session only: once the session's fingerprints
+    # expire, the next run fetches exactly the posts still missing.
+    missing = POSTS - articles.count_documents({})
+    assert 0 <= missing <= 40
+    time.sleep(5)
+    assert not client.keys("finews:finews:seen:*")  # the fingerprints expired with the session
+    big_site.reset_counters()
+    again = worker(big_site.url, mongo, database, redis_url, tmp_path / "c")
+    assert again.wait(timeout=600) == 0
+    assert articles.count_documents({}) == POSTS
+    assert big_site.count("post") == missing
