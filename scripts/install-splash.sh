@@ -8,18 +8,7 @@ venv=.splash/venv
 if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import splash, lupa, PyQt5.QtWebKit" 2>/dev/null; then
     exit 0
 fi
-packages=(python3-venv python3-pyqt5 python3-pyqt5.qtwebkit python3-pyqt5.qtwebengine xvfb)
-missing=()
-for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-if [ ${#missing[@]} -gt 0 ]; then
-    if [ "$(id -u)" -ne 0 ]; then
-        echo "missing system packages: ${missing[*]} (run: sudo apt-get install ${missing[*]})" >&2
-        exit 1
-    fi
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+scripts/apt-install.sh python3-venv python3-pyqt5 python3-pyqt5.qtwebkit python3-pyqt5.qtwebengine xvfb
 rm -rf "$venv"
 /usr/bin/python3 -m venv --system-site-packages "$venv"
 # The versions notes/splash.md measured working together (QtWebEngine is imported by Splash even unused).

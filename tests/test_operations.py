@@ -109,11 +109,17 @@ def test_exit_status_when_the_database_is_down(replica, tmp_path):
     assert list((tmp_path / "data" / "journal").glob("*.jsonl"))  # nothing lost: it waits to be replayed
 
 
-def test_exit_status_and_run_record_when_a_monitor_fails(mongo, tmp_path):
+@pytest.fixture
+def posts_with_a_codeless_post(tmp_path) -> Path:
+    """The fixture corpus and one post without any info code: one reject per crawl."""
     posts = tmp_path / "posts"
     shutil.copytree(FIXTURE_POSTS, posts)
-    (posts / "_posts" / "2022-06-01-notanid.md").write_text(
-        NO_CODE_POST, encoding="utf-8")
+    (posts / "_posts" / "2022-06-01-notanid.md").write_text(NO_CODE_POST, encoding="utf-8")
+    return posts
+
+
+def test_exit_status_and_run_record_when_a_monitor_fails(mongo, tmp_path, posts_with_a_codeless_post):
+    posts = posts_with_a_codeless_post
     database = mongo.new_database()
     with Replica(posts) as server:
         run = finews("crawl", env=finews_env(tmp_path, server.url, mongo, database,
@@ -195,11 +201,8 @@ def test_argument_errors_print_one_line_and_exit_2(tmp_path):
         assert len(run.stderr.strip().splitlines()) == 1 and run.stderr.startswith("finews"), run.stderr
 
 
-def test_status_stats_rejects_and_export(mongo, tmp_path):
-    posts = tmp_path / "posts"
-    shutil.copytree(FIXTURE_POSTS, posts)
-    (posts / "_posts" / "2022-06-01-notanid.md").write_text(
-        NO_CODE_POST, encoding="utf-8")
+def test_status_stats_rejects_and_export(mongo, tmp_path, posts_with_a_codeless_post):
+    posts = posts_with_a_codeless_post
     database = mongo.new_database()
     with Replica(posts) as server:
         env = finews_env(tmp_path, server.url, mongo, database)

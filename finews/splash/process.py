@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -17,6 +16,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from finews.processes import stop_process
 from finews.storage.embedded import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -90,13 +90,7 @@ class SplashProcess:
         """SIGTERM, so Splash stops its Xvfb too (SIGKILL would leave it behind)."""
         if self.process is None:
             return
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop_process(self.process, 20, whole_group=True)
         self.process = None
 
     def __enter__(self) -> SplashProcess:

@@ -25,6 +25,8 @@ from pathlib import Path
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
+from finews.processes import stop_process
+
 logger = logging.getLogger(__name__)
 
 BINARY_NAME = "secantusd-py"
@@ -123,13 +125,7 @@ class EmbeddedServer:
         """Stop the server this object started (SIGTERM: WiredTiger closes cleanly)."""
         if self.process is None:
             return
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, 30)
         self.state_file.unlink(missing_ok=True)
         self.process = None
 
