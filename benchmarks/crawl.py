@@ -31,6 +31,9 @@ from finews.spiders.finews import FinewsSpider
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = {
+    # Parsing and the pipelines up to storage: the store has its own benchmark (store.py); no share pages.
+    "FINEWS_STORE": False,
+    "FINEWS_SHARE": False,
     "AUTOTHROTTLE_ENABLED": False,
     "LOG_LEVEL": "WARNING",
     "TELNETCONSOLE_ENABLED": False,

@@ -125,7 +125,8 @@ def _crawl(base_url: str, uri: str, database: str, out: Path) -> str:
     subprocess.run(
         [sys.executable, "-m", "scrapy", "crawl", "finews", "-a", f"base_url={base_url}", "-s", f"MONGO_URI={uri}",
          "-s", f"FINEWS_MONGO_DATABASE={database}", "-s", f"FINEWS_DATA_DIR={out / 'data'}",
-         "-s", "AUTOTHROTTLE_ENABLED=0", "-s", f"LOG_FILE={log}", "-s", "ROBOTSTXT_OBEY=0", "-a", "feed=1"],
+         "-s", "AUTOTHROTTLE_ENABLED=0", "-s", f"LOG_FILE={log}", "-s", "ROBOTSTXT_OBEY=0", "-a", "feed=1",
+         "-a", "share=0"],
         cwd=ROOT, check=True,
     )
     return log.read_text(encoding="utf-8")

@@ -46,7 +46,7 @@ LOG_LEVEL = "INFO"
 ITEM_PIPELINES = {
     "finews.pipelines.normalize.NormalizePipeline": 100,
     "finews.pipelines.validate.ValidatePipeline": 200,
-    "spidermon.contrib.scrapy.pipelines.ItemValidationPipeline": 250,
+    "finews.pipelines.item_schema.ArticleValidationPipeline": 250,
     "finews.pipelines.dedupe.DedupePipeline": 300,
     "finews.pipelines.store.StorePipeline": 400,
 }

@@ -26,7 +26,7 @@ def big_site(tmp_path_factory):
 
 def worker(url: str, mongo, database: str, redis_url: str, folder, *extra: str) -> subprocess.Popen:
     env = {"SCRAPY_SETTINGS_MODULE": "finews.settings", "PATH": "/usr/bin:/bin",
-           "FINEWS_REDIS_URL": redis_url, "FINEWS_REDIS_IDLE_SECONDS": "6", "FINEWS_REDIS_SESSION_SECONDS": "4",
+           "FINEWS_REDIS_URL": redis_url, "FINEWS_REDIS_IDLE_SECONDS": "6", "FINEWS_REDIS_SESSION_SECONDS": "10",
            "MONGO_URI": mongo.uri, "FINEWS_MONGO_DATABASE": database, "FINEWS_DATA_DIR": str(folder / "data"),
            "FINEWS_OUTPUT_DIR": str(folder / "out"), "FINEWS_BASE_URL": url, "FINEWS_SHARE_BASE_URL": url,
            "FINEWS_MONGO_FLUSH_SECONDS": "0.5"}
@@ -44,7 +44,7 @@ def test_two_workers_share_one_crawl(big_site, mongo, redis_url, tmp_path):
     assert big_site.count("post") == POSTS  # no post page was fetched twice
     runs = list(mongo.db(database).crawl_runs.find())
     shares = sorted(r["stats"].get("item_scraped_count", 0) for r in runs)
-    assert len(runs) == 2 and sum(shares) == POSTS and shares[0] > POSTS * 0.1  # both did a real share
+    assert len(runs) == 2 and sum(shares) == POSTS and shares[0] > POSTS * 0.05  # both did a real share
     assert {r["pid"] for r in runs} == {w.pid for w in workers}
     assert all(r["stats"]["finews/redis/queue_left"] == 0 for r in runs)
 
@@ -67,7 +67,7 @@ def test_a_killed_worker_leaves_the_other_to_finish(big_site, mongo, redis_url, 
     # expire, the next run fetches exactly the posts still missing.
     missing = POSTS - articles.count_documents({})
     assert 0 <= missing <= 40
-    time.sleep(5)
+    time.sleep(11)
     assert not client.keys("finews:finews:seen:*")  # the fingerprints expired with the session
     big_site.reset_counters()
     again = worker(big_site.url, mongo, database, redis_url, tmp_path / "c")

@@ -153,7 +153,7 @@ class FinewsSpider(ShareRequests, scrapy.Spider):
         clean = reason == "finished" and not any(
             stats.get_value(key) for key in ("finews/dropped/fetch_failed", "finews/store/write_failed")
         ) and not any(k.startswith("finews/dropped/http_") for k in stats.get_stats())
-        if clean and self._seen_validators:
+        if clean and self._seen_validators and self.archive is not None:
             await self._ask(Archive.save_listing_validators, self._seen_validators, default=None)
 
     async def _unknown_posts(self, links: list[str], hint: str | None) -> list[scrapy.Request]:

@@ -54,7 +54,8 @@ class ShareRequests:
         self.crawler.stats.inc_value("finews/share/requested")
         yield scrapy.Request(
             api_url(base, code), callback=self.parse_share_api, errback=self.share_api_failed, dont_filter=True,
-            meta={"share_code": code, "share_page": page, "max_retry_times": 1},
+            # No retries: a failed answer sends the page to Splash, which is the retry.
+            meta={"share_code": code, "share_page": page, "dont_retry": True},
         )
 
     def parse_share_api(self, response: Response) -> Iterator[Any]:
