@@ -24,6 +24,12 @@ def big_site(tmp_path_factory):
         yield server
 
 
+@pytest.fixture(autouse=True)
+def fresh_redis(redis_url):
+    """Each test is a crawl of its own into a new archive: no session of an earlier test to join."""
+    redis.Redis.from_url(redis_url).flushdb()
+
+
 def worker(url: str, mongo, database: str, redis_url: str, folder, *extra: str) -> subprocess.Popen:
     env = {"SCRAPY_SETTINGS_MODULE": "finews.settings", "PATH": "/usr/bin:/bin",
            "FINEWS_REDIS_URL": redis_url, "FINEWS_REDIS_IDLE_SECONDS": "6", "FINEWS_REDIS_SESSION_SECONDS": "10",
