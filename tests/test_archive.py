@@ -16,10 +16,11 @@ from conftest import FIXTURE_POSTS, ROOT
 from finews.items import Article
 from finews.normalize import normalize_article
 from finews.parsing.source import article_from_source, read_source
+from finews.schemas import ARTICLE_SCHEMA, ITEM_SCHEMA
 from finews.storage.archive import Archive, redact_uri
 from finews.storage.documents import to_document
 
-SCHEMA = json.loads((ROOT / "finews" / "schemas" / "article.schema.json").read_text(encoding="utf-8"))
+SCHEMA = ARTICLE_SCHEMA  # as the package ships it
 
 
 def article(name: str, folder: str = "_posts", **changes):
@@ -194,7 +195,7 @@ def test_schema_document_names_every_schema_field():
 
 def test_item_schema_agrees_with_the_document_schema():
     """Spidermon validates items with item.schema.json; a field both schemas have is defined the same way."""
-    item = json.loads((ROOT / "finews" / "schemas" / "item.schema.json").read_text(encoding="utf-8"))
+    item = ITEM_SCHEMA
     fields = {f.name for f in dataclasses.fields(Article)}
     assert set(item["properties"]) == fields
     document = SCHEMA["properties"]

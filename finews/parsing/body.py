@@ -101,11 +101,6 @@ def split_body(raw_html: str | None, base_url: str | None = None) -> Body:
     return body
 
 
-def html_to_text(html: str | None) -> str:
-    """Paragraph text of an html fragment, paragraphs separated by a blank line."""
-    return "\n\n".join(text_blocks(_fragment(html or "")))
-
-
 def text_blocks(root: lxml.html.HtmlElement) -> list[str]:
     """The text of each block (paragraph, list item, line after <br>), cleaned, empty ones left out."""
     blocks: list[str] = []

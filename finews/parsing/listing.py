@@ -10,6 +10,7 @@ import lxml.html
 from finews.parsing.urls import back_link_slug
 
 _ATOM = "{http://www.w3.org/2005/Atom}"
+_BACK_LINK_HREFS = lxml.etree.XPath("//a[starts-with(normalize-space(.), '返回')]/@href")
 
 
 def page_links(html: str | bytes, page_url: str) -> list[str]:
@@ -27,12 +28,16 @@ def back_link_categories(html: str | bytes) -> list[str]:
         doc = lxml.html.document_fromstring(html)
     except (lxml.etree.ParserError, ValueError):
         return []
+    return back_link_slugs(doc)
+
+
+def back_link_slugs(doc: lxml.html.HtmlElement) -> list[str]:
+    """The same, for a page already parsed."""
     slugs: list[str] = []
-    for anchor in doc.iter("a"):
-        if anchor.text_content().strip().startswith("返回"):
-            slug = back_link_slug(anchor.get("href") or "")
-            if slug and slug not in slugs:
-                slugs.append(slug)
+    for href in _BACK_LINK_HREFS(doc):
+        slug = back_link_slug(href)
+        if slug and slug not in slugs:
+            slugs.append(slug)
     return slugs
 
 

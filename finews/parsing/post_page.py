@@ -18,13 +18,13 @@ import lxml.html
 
 from finews.items import Article
 from finews.parsing.body import clean_inline
-from finews.parsing.urls import back_link_slug, post_path, share_info_code
+from finews.parsing.listing import back_link_slugs
+from finews.parsing.urls import post_path, share_info_code
 
 _DATE_LINE = re.compile(r"^\(GMT\+8[^)]*\)\s*(?P<date>.*)$")
 _TAGS_PREFIX = "tags:"
 _DATE_SMALL = lxml.etree.XPath("//small[starts-with(normalize-space(.), '(GMT+8')]")
 _SHARE_HREFS = lxml.etree.XPath("//a[contains(@href, 'NewsShare.html')]/@href")
-_BACK_LINK_HREFS = lxml.etree.XPath("//a[starts-with(normalize-space(.), '返回')]/@href")
 
 
 class NotAPostPage(ValueError):
@@ -73,13 +73,8 @@ def parse_post_page(html: str | bytes, url: str, category_hint: str | None = Non
         post_name=path.name if path else None,
         via="post_page",
     )
-    links: list[str] = []
-    for href in _BACK_LINK_HREFS(doc):
-        slug = back_link_slug(href)
-        if slug and slug not in links:
-            links.append(slug)
     share = next((urljoin(url, href) for href in _SHARE_HREFS(doc) if share_info_code(urljoin(url, href))), None)
-    return PostPage(article, links, share)
+    return PostPage(article, back_link_slugs(doc), share)
 
 
 def _category(path, hint: str | None) -> str | None:

@@ -25,7 +25,7 @@ from finews.dates import parse_post_date
 from finews.items import Article
 from finews.normalize import normalize_article
 from finews.parsing.source import PostSource, SourceError, article_from_source, read_source, render_markdown
-from finews.parsing.urls import category_url, quote_path
+from finews.parsing.urls import quote_path
 from finews.replica import layouts
 
 logger = logging.getLogger(__name__)
@@ -208,9 +208,6 @@ class Site:
             for p in self.posts[:FEED_LIMIT]
         ]
         return layouts.atom_feed(self.site_url, self.built_at.isoformat(), entries)
-
-    def category_urls(self, base_url: str) -> list[str]:
-        return [category_url(base_url, slug) for slug in self.category_pages]
 
 
 def _page(status: int, content_type: str, text: str) -> Page:

@@ -105,13 +105,6 @@ class Archive:
     def articles(self) -> Any:
         return self.db.articles
 
-    def ping(self) -> bool:
-        try:
-            self.client.admin.command("ping")
-            return True
-        except PyMongoError:
-            return False
-
     def ensure_indexes(self) -> None:
         """Create the indexes downstream jobs rely on; doing it again changes nothing."""
         if self._indexes_ready:
