@@ -55,6 +55,8 @@ DEFAULTS: dict[str, Any] = {
     "FINEWS_REDIS_FLUSH_ON_START": False,
     # How often the import progress line is redrawn on a terminal.
     "FINEWS_PROGRESS_SECONDS": 1.0,
+    # Gen-0 threshold of Python's garbage collector during a crawl (extensions/gc_tuning.py); 0: leave it.
+    "FINEWS_GC_THRESHOLD": 10_000,
     # MongoDB server; empty means the embedded default store (SecantusDB on FINEWS_DATA_DIR/mongo).
     "MONGO_URI": "",
     "FINEWS_MONGO_DATABASE": "finews",

@@ -1,14 +1,32 @@
-"""Log drops by URL and reason, not by dumping the whole article into the log."""
+"""Log drops by URL and reason, not by dumping the whole article into the log.
+
+A scraped item is logged (at DEBUG, as Scrapy does) only when the run's LOG_LEVEL shows DEBUG:
+Scrapy builds that record for every item whatever the level, and an import spends a few
+percent of its time on records no handler keeps.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from itemadapter import ItemAdapter
 from scrapy import logformatter
+from scrapy.crawler import Crawler
 
 
 class FinewsLogFormatter(logformatter.LogFormatter):
+    def __init__(self, log_scraped: bool = True) -> None:
+        self.log_scraped = log_scraped
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> FinewsLogFormatter:
+        level = logging.getLevelName(crawler.settings.get("LOG_LEVEL") or "DEBUG")
+        return cls(log_scraped=not isinstance(level, int) or level <= logging.DEBUG)
+
+    def scraped(self, item: Any, response: Any, spider: Any) -> dict | None:
+        return super().scraped(item, response, spider) if self.log_scraped else None
+
     def dropped(self, item: Any, exception: BaseException, response: Any, spider: Any) -> dict:
         result = super().dropped(item, exception, response, spider)
         adapter = ItemAdapter(item) if ItemAdapter.is_item(item) else None

@@ -21,7 +21,7 @@ MEANING = {
     USAGE: "bad arguments",
     LOCKED: "another run of this spider is under way",
     STORAGE_DOWN: "the archive did not answer and the journal still holds articles",
-    NOTHING_FETCHED: "no page was fetched",
+    NOTHING_FETCHED: "no page was fetched and no local post file read",
     MONITORS_FAILED: "monitors failed (errors, rejects, item count, freshness, validation)",
     CUT_SHORT: "the run did not finish (time limit, no items for too long, shutdown, crash)",
 }
@@ -36,8 +36,9 @@ def exit_status(stats: dict[str, Any]) -> tuple[int, str]:
         return STORAGE_DOWN, f"{stats['finews/store/journal_pending']} journal segment(s) not written"
     fetched = sum(v for k, v in stats.items() if k.startswith("downloader/response_status_count/2"))
     fetched += stats.get("downloader/response_status_count/304", 0)
+    fetched += stats.get("finews/posts/files_read", 0)  # local files the posts spider read itself
     if fetched == 0:
-        return NOTHING_FETCHED, "no 2xx or 304 response"
+        return NOTHING_FETCHED, "no 2xx or 304 response, no local file read"
     if stats.get("finews/monitors/failed"):
         return MONITORS_FAILED, ", ".join(stats.get("finews/monitors/failures") or []) or "monitors failed"
     return OK, MEANING[OK]

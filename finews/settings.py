@@ -63,6 +63,7 @@ DOWNLOADER_MIDDLEWARES = {
 
 EXTENSIONS = {
     "finews.extensions.jobdir.JobdirGuard": 50,
+    "finews.extensions.gc_tuning.GcTuning": 60,
     "finews.extensions.rejects.RejectLog": 100,
     "finews.extensions.progress.Progress": 120,
     "finews.extensions.shared_queue.SharedQueue": 130,

@@ -97,7 +97,7 @@ def test_exit_status_when_nothing_is_fetched(mongo, tmp_path):
         scrapy_run = subprocess.run(
             [sys.executable, "-m", "scrapy", "crawl", "finews", "-s", "RETRY_TIMES=0"], cwd=ROOT,
             env=finews_env(tmp_path / "s", server.url, mongo), capture_output=True, text=True, check=False)
-    assert run.returncode == outcome.NOTHING_FETCHED and "exit 5 (no 2xx or 304 response)" in run.stdout
+    assert run.returncode == outcome.NOTHING_FETCHED and "exit 5 (no 2xx or 304 response" in run.stdout
     assert scrapy_run.returncode == outcome.NOTHING_FETCHED  # plain `scrapy crawl` too, not 0
 
 

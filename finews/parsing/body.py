@@ -36,9 +36,10 @@ _BLOCK_TAGS = {
     "pre", "hr", "header", "footer", "aside",
 }
 _LOWER = "translate(@style, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ \t', 'abcdefghijklmnopqrstuvwxyz')"
+# One walk of the tree (a union of ".//script | .//style | …" walks it once per branch).
 _HIDDEN_OR_CODE = lxml.etree.XPath(
-    " | ".join(f".//{tag}" for tag in _DROP_WITH_CONTENT)
-    + f" | .//*[@hidden] | .//*[contains({_LOWER}, 'display:none') or contains({_LOWER}, 'visibility:hidden')]"
+    ".//*[" + " or ".join(f"self::{tag}" for tag in _DROP_WITH_CONTENT)
+    + f" or @hidden or (@style and (contains({_LOWER}, 'display:none') or contains({_LOWER}, 'visibility:hidden')))]"
 )
 _WIDGET_ANCHORS = lxml.etree.XPath(".//a[contains(concat(' ', normalize-space(@class), ' '), ' EmImageRemark ')]")
 _SOURCE_LINES = lxml.etree.XPath(".//p[contains(., '文章来源')]")
@@ -49,6 +50,22 @@ _EMPTY_BLOCKS = lxml.etree.XPath(
     ".//*[self::p or self::div or self::center or self::span or self::strong or self::b or self::em"
     " or self::i or self::u][not(.//img)]"
     "[normalize-space(translate(., '｜|<>\u3000\u00a0\u200b', '')) = '']"
+)
+# lxml.html's own parser picks a class per tag through a Python callback, for every element
+# touched; these bodies need no form or input classes, so one class, looked up in C.
+HTML_PARSER = lxml.html.HTMLParser()
+HTML_PARSER.set_element_class_lookup(lxml.etree.ElementDefaultClassLookup(
+    element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment, pi=lxml.html.HtmlProcessingInstruction,
+    entity=lxml.html.HtmlEntity,
+))
+# The allow-list sanitizer, configured once (nh3.clean() converts its arguments on every call).
+_SANITIZER = nh3.Cleaner(
+    tags=ALLOWED_TAGS,
+    attributes=ALLOWED_ATTRIBUTES,
+    url_schemes={"http", "https", "mailto"},
+    link_rel=None,
+    clean_content_tags=set(_DROP_WITH_CONTENT) - {"noscript"},
+    strip_comments=True,
 )
 _MEDIA_SOURCE = re.compile(r"^[（(]\s*文章来源\s*[：:]\s*(?P<name>.+?)\s*[）)]$")
 
@@ -89,15 +106,7 @@ def split_body(raw_html: str | None, base_url: str | None = None) -> Body:
         if element.tag in _BLOCK_TAGS and element.tag not in ALLOWED_TAGS:
             element.tag = "div"
     body.text = "\n\n".join(text_blocks(root))
-    body.html = nh3.clean(
-        _serialize(root),
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
-        link_rel=None,
-        clean_content_tags=set(_DROP_WITH_CONTENT) - {"noscript"},
-        strip_comments=True,
-    ).strip()
+    body.html = _SANITIZER.clean(_serialize(root)).strip()
     return body
 
 
@@ -137,16 +146,23 @@ def clean_inline(text: str) -> str:
 
 
 def _fragment(html: str) -> lxml.html.HtmlElement:
+    """The body under one <div> (lxml.html.fragment_fromstring's, but its <div> and elements from HTML_PARSER)."""
     try:
-        return lxml.html.fragment_fromstring(html, create_parent="div")
+        elements = lxml.html.fragments_fromstring(html, parser=HTML_PARSER)
     except (lxml.etree.ParserError, ValueError):
-        return lxml.html.fragment_fromstring("", create_parent="div")
+        elements = []
+    root = HTML_PARSER.makeelement("div")
+    if elements and isinstance(elements[0], str):
+        root.text = elements.pop(0)
+    root.extend(elements)
+    return root
 
 
 def _serialize(root: lxml.html.HtmlElement) -> str:
-    parts = [root.text or ""]
-    parts.extend(lxml.html.tostring(child, encoding="unicode", with_tail=True) for child in root)
-    return "".join(parts)
+    """The html inside the root <div> (serialized at once: one call instead of one a child)."""
+    root.tail = None
+    html = lxml.etree.tostring(root, encoding="unicode", method="html")
+    return html[len("<div>"):-len("</div>")]
 
 
 def _take_stock_widgets(root: lxml.html.HtmlElement) -> list[dict]:

@@ -17,7 +17,7 @@ import lxml.etree
 import lxml.html
 
 from finews.items import Article
-from finews.parsing.body import clean_inline
+from finews.parsing.body import HTML_PARSER, clean_inline
 from finews.parsing.listing import back_link_slugs
 from finews.parsing.urls import post_path, share_info_code
 
@@ -43,7 +43,7 @@ class PostPage:
 def parse_post_page(html: str | bytes, url: str, category_hint: str | None = None) -> PostPage:
     """Raw article of a post page; ``category_hint`` is the category page that listed it."""
     try:
-        doc = lxml.html.document_fromstring(html)
+        doc = lxml.html.document_fromstring(html, parser=HTML_PARSER)
     except (lxml.etree.ParserError, ValueError) as exc:
         raise NotAPostPage(f"unparseable html: {exc}") from exc
     date_line = next(iter(_DATE_SMALL(doc)), None)
@@ -60,7 +60,7 @@ def parse_post_page(html: str | bytes, url: str, category_hint: str | None = Non
             tags = [clean_inline(em.text_content()) for em in sibling.iter("em")]
             tags = [t for t in tags if t]
             break
-        body_parts.append(lxml.html.tostring(sibling, encoding="unicode", with_tail=True))
+        body_parts.append(lxml.etree.tostring(sibling, encoding="unicode", method="html", with_tail=True))
 
     path = post_path(url)
     article = Article(

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import PurePosixPath
 
-import mistune
+import cmarkgfm
 import yaml
+from cmarkgfm.cmark import Options
 
 from finews.dates import iso_cst, parse_post_date
 from finews.items import Article
@@ -26,8 +27,8 @@ _FENCE = re.compile(r"^---[ \t]*$")
 _HAS_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})\s*$")
 _BACK_LINK = re.compile(r"\[返回[^\]]*\]\(([^)]*)\)")
 _KEY_VALUE = re.compile(r"^(?P<key>[A-Za-z_][\w-]*)\s*:\s?(?P<value>.*)$")
-# mistune: raw HTML kept as it is (escape=False), no plugins: the Markdown the generator wrote.
-_MARKDOWN = mistune.create_markdown(escape=False, plugins=[])
+# CommonMark (cmark, in C) with raw HTML passed through (UNSAFE): the Markdown the generator wrote.
+_MARKDOWN_OPTIONS = Options.CMARK_OPT_UNSAFE
 # libyaml's loader when PyYAML has it (the wheels do): the front matter is most of a file's reading time.
 _YAML_LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
@@ -160,7 +161,7 @@ def read_source(data: str | bytes, filename: str) -> PostSource:
 def render_markdown(source: str) -> str:
     """The body as HTML: raw HTML passes through; autolinks, links, quotes and paragraphs as kramdown renders them
     (after normalization; tests/test_jekyll_site.py compares with a real Jekyll build)."""
-    return _MARKDOWN(source)
+    return cmarkgfm.markdown_to_html(source, options=_MARKDOWN_OPTIONS)
 
 
 def article_from_source(source: PostSource, site_url: str | None = None) -> Article:

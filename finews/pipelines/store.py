@@ -23,7 +23,7 @@ from scrapy.exceptions import NotConfigured
 from twisted.internet import defer, task, threads
 from twisted.python.failure import Failure
 
-from finews.items import ShareFailure
+from finews.items import Article, ShareFailure
 from finews.signals import share_failed
 from finews.storage.archive import Archive, archive_for
 from finews.storage.documents import to_document
@@ -75,7 +75,8 @@ class StorePipeline:
         self._failures.append(dataclasses.asdict(failure))
 
     def process_item(self, item: Any, spider: Any) -> Any:
-        doc = to_document(ItemAdapter(item).asdict())
+        # An Article's fields as they are (to_document copies what it keeps): asdict() deep-copied them all.
+        doc = to_document(vars(item) if isinstance(item, Article) else ItemAdapter(item).asdict())
         self.journal.append(doc)
         self._buffer.append(doc)
         if len(self._buffer) >= self.batch_size:

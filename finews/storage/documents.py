@@ -60,7 +60,7 @@ def to_document(article: dict[str, Any]) -> dict[str, Any]:
         "body_html": article.get("body_html") or "",
         "body_text": article.get("body_text") or "",
         "body_kind": body_kind(article),
-        "stocks": list(article.get("stocks") or []),
+        "stocks": [dict(stock) for stock in article.get("stocks") or []],
         "images": list(article.get("images") or []),
         "content_hash": article.get("content_hash"),
         "via": article.get("via") or "post_page",
