@@ -3,7 +3,8 @@
 Generates post sources in the fixtures' formats (10,000 and 50,000 files), then:
 1. reading, parsing and normalization with storage off: files/s (target >= 1,000 on these 2-core
    machines) and peak RSS for 10,000 and for 50,000 files (target: no growth with the count);
-   beside it, the floor Scrapy itself sets: a spider that reads the same files and does nothing;
+   beside it, what a file:// request per file costs Scrapy alone (a spider that reads the same
+   files through the downloader and does nothing): why the posts spider reads local files itself;
 2. end to end into a SecantusDB server: files/s, beside that server's own bulk-write ceiling for
    the same documents (a raw unordered bulk_write of upserts, indexes as the archive's):
    target >= 0.8 x the ceiling.
@@ -104,8 +105,9 @@ def main() -> None:
     print(f"storage off, {args.small} files: {small_rate:7.1f} files/s, peak RSS {small_rss:5.0f} MB")
     print(f"storage off, {args.large} files: {large_rate:7.1f} files/s, peak RSS {large_rss:5.0f} MB "
           f"(x{large_rss / small_rss:.2f} for x{args.large / args.small:.0f} files)")
-    print(f"Scrapy alone reading the {args.small} files through file:// and doing nothing: {floor:7.1f} files/s "
-          f"(the posts spider runs at {small_rate / floor:.2f}x that; target 1,000 files/s)")
+    print(f"for comparison, Scrapy alone reading the {args.small} files as file:// requests and doing nothing: "
+          f"{floor:7.1f} files/s (the posts spider, which reads local files itself, runs at {small_rate / floor:.2f}x "
+          "that; target 1,000 files/s)")
     server = EmbeddedServer(work / "mongo")
     uri = server.start()
     try:

@@ -60,7 +60,7 @@ def rss_mb(pid: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--posts", type=int, default=300)
+    parser.add_argument("--posts", type=int, default=2000)
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="finews-share-bench-"))
     paths = generate_posts(workdir / "posts", args.posts)

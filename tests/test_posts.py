@@ -92,6 +92,18 @@ def test_importing_twice_writes_nothing_new(mongo, tmp_path):
     assert "Summary (finished): new 0, unchanged" in second.log
 
 
+def test_a_slow_store_holds_the_file_reader_back(mongo, tmp_path):
+    """Articles of local files come from start(), which Scrapy does not hold back: the spider waits
+    itself while CONCURRENT_ITEMS articles sit in the pipelines (here: the store, waiting for MongoDB)."""
+    result = posts_crawl(tmp_path, "-a", f"path={FIXTURE_POSTS}", "-s", "CONCURRENT_ITEMS=2",
+                         "-s", "FINEWS_MONGO_BATCH_SIZE=2", "-s", "FINEWS_MONGO_MAX_PENDING=2", mongo=mongo)
+    assert result.returncode == 0, result.log[-2000:]
+    assert result.stat("finews/posts/waited_for_pipelines") > 0
+    assert result.stat("finews/articles/new") == 122 - 1
+    files = len(list(FIXTURE_POSTS.rglob("*.md")))
+    assert result.stat("finews/posts/files_read") == result.stat("finews/posts/files") == files
+
+
 @pytest.mark.parametrize("order", [("_posts", "old_post"), ("old_post", "_posts"), ("both",)])
 @pytest.mark.parametrize("edited", [False, True], ids=["corpus-pair", "edited-later-copy"])
 def test_the_later_copy_is_current_whatever_the_order(mongo, tmp_path, order, edited):

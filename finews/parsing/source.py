@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import PurePosixPath
 
-import cmarkgfm
 import yaml
-from cmarkgfm.cmark import Options
+from markdown_it_pyrs import MarkdownIt
 
 from finews.dates import iso_cst, parse_post_date
 from finews.items import Article
@@ -27,8 +26,8 @@ _FENCE = re.compile(r"^---[ \t]*$")
 _HAS_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})\s*$")
 _BACK_LINK = re.compile(r"\[返回[^\]]*\]\(([^)]*)\)")
 _KEY_VALUE = re.compile(r"^(?P<key>[A-Za-z_][\w-]*)\s*:\s?(?P<value>.*)$")
-# CommonMark (cmark, in C) with raw HTML passed through (UNSAFE): the Markdown the generator wrote.
-_MARKDOWN_OPTIONS = Options.CMARK_OPT_UNSAFE
+# CommonMark (markdown-it, in Rust), raw HTML passed through: the Markdown the generator wrote.
+_MARKDOWN = MarkdownIt("commonmark")
 # libyaml's loader when PyYAML has it (the wheels do): the front matter is most of a file's reading time.
 _YAML_LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
@@ -161,7 +160,7 @@ def read_source(data: str | bytes, filename: str) -> PostSource:
 def render_markdown(source: str) -> str:
     """The body as HTML: raw HTML passes through; autolinks, links, quotes and paragraphs as kramdown renders them
     (after normalization; tests/test_jekyll_site.py compares with a real Jekyll build)."""
-    return cmarkgfm.markdown_to_html(source, options=_MARKDOWN_OPTIONS)
+    return _MARKDOWN.render(source)
 
 
 def article_from_source(source: PostSource, site_url: str | None = None) -> Article:

@@ -111,6 +111,9 @@ def _handler_for(replica: Replica) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "finews-replica/1"
+        # Headers and body go out in two writes: with Nagle's algorithm on, a kept-alive connection
+        # waited for the client's delayed ACK (40 ms) before the body of every answer.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
             logger.debug("replica: " + format, *args)

@@ -124,6 +124,8 @@ class PostsSpider(scrapy.Spider):
         from twisted.internet import reactor  # noqa: PLC0415 - the one Scrapy installed; at import time it would install another
 
         slot = self.crawler.engine.scraper.slot
+        if slot is not None and slot.itemproc_size >= room:
+            self.crawler.stats.inc_value("finews/posts/waited_for_pipelines")
         while slot is not None and slot.itemproc_size >= room:
             await maybe_deferred_to_future(deferLater(reactor, 0.01))
 
