@@ -54,6 +54,9 @@ class FinewsSpider(ShareRequests, scrapy.Spider):
         self._categories_seen: set[str] = set()
         self._validators: dict[str, dict] = {}
         self._seen_validators: dict[str, dict] = {}
+        # Info codes of the posts each listing fetched in full named: its validators are kept only if
+        # the archive has them all at the end (another worker may have died holding some of them).
+        self._listed_codes: dict[str, set[str]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> FinewsSpider:
@@ -108,13 +111,14 @@ class FinewsSpider(ShareRequests, scrapy.Spider):
     async def parse_listing(self, response: Response) -> AsyncIterator[scrapy.Request]:
         if self._not_modified(response):
             return
-        for request in await self._unknown_posts(page_links(response.body, response.url), response.meta["category"]):
+        links = page_links(response.body, response.url)
+        for request in await self._unknown_posts(links, response.meta["category"], listing=response.url):
             yield request
 
     async def parse_feed(self, response: Response) -> AsyncIterator[scrapy.Request]:
         if self._not_modified(response):
             return
-        for request in await self._unknown_posts(feed_links(response.body, response.url), None):
+        for request in await self._unknown_posts(feed_links(response.body, response.url), None, listing=response.url):
             yield request
 
     def parse_post(self, response: Response) -> Iterator[Any]:
@@ -154,12 +158,32 @@ class FinewsSpider(ShareRequests, scrapy.Spider):
             stats.get_value(key) for key in ("finews/dropped/fetch_failed", "finews/store/write_failed")
         ) and not any(k.startswith("finews/dropped/http_") for k in stats.get_stats())
         if clean and self._seen_validators and self.archive is not None:
-            await self._ask(Archive.save_listing_validators, self._seen_validators, default=None)
+            validators = await self._complete_listings(self._seen_validators)
+            await self._ask(Archive.save_listing_validators, validators, default=None)
 
-    async def _unknown_posts(self, links: list[str], hint: str | None) -> list[scrapy.Request]:
+    async def _complete_listings(self, validators: dict[str, dict]) -> dict[str, dict]:
+        """The validators of the listings whose posts the archive has, all of them.
+
+        A listing that answers 304 next time hides its posts; one that still lists a post the
+        archive lacks (fetched by a worker that died before storing it, say) must be read again.
+        """
+        listed = {code for url in validators for code in self._listed_codes.get(url, ())}
+        known = await self._ask(Archive.known_codes, sorted(listed), default=None) if listed else set()
+        if known is None:
+            return {}
+        complete = {url: v for url, v in validators.items() if self._listed_codes.get(url, set()) <= known}
+        if len(complete) < len(validators):
+            self.crawler.stats.set_value("finews/listing/validators_withheld", len(validators) - len(complete))
+            self.logger.warning("%d listing(s) still name posts the archive lacks: read in full next run",
+                                len(validators) - len(complete))
+        return complete
+
+    async def _unknown_posts(self, links: list[str], hint: str | None, listing: str) -> list[scrapy.Request]:
         """Requests for the posts among the links, without those the archive has (unless refreshing)."""
         posts = {url: post_path(url) for url in links if same_site(url, self.base_url)}
         codes = {url: canonical_info_code(path.name) for url, path in posts.items() if path is not None}
+        if self.archive is not None:
+            self._listed_codes[listing] = {code for code in codes.values() if code}
         known: set[str] = set()
         if self.archive is not None and not self.refresh and codes:
             known = await self._ask(Archive.known_codes, sorted({c for c in codes.values() if c}), default=set())
