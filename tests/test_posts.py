@@ -58,9 +58,11 @@ def test_unreadable_file_is_a_reject_with_its_reason(tmp_path):
     folder.mkdir(parents=True)
     (folder / "2022-01-01-202201010000000001.md").write_bytes(b"no front matter here")
     (folder / "2022-01-02-202201020000000001.md").write_bytes(b"---\ntitle: \xff\xfe\x80\n---\n")
-    result = posts_crawl(tmp_path / "out", "-a", f"path={tmp_path / 'src'}")
+    # A relative path, as operators type it (the crawl runs in ROOT).
+    result = posts_crawl(tmp_path / "out", "-a", f"path={os.path.relpath(tmp_path / 'src', ROOT)}")
     assert sorted(r["reason"] for r in result.rejects) == ["bad_encoding", "no_front_matter"]
     assert all(r["raw"] is not None for r in result.rejects)
+    assert all(r["url"].startswith("file:///") for r in result.rejects)
 
 
 def test_since_skips_older_file_names(tmp_path):

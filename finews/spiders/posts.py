@@ -135,7 +135,7 @@ class PostsSpider(scrapy.Spider):
                 data = file.read()
         except OSError as exc:
             self.crawler.stats.inc_value("finews/posts/files")
-            self._reject("read_failed", f"{type(exc).__name__}: {exc}", Path(path).as_uri(), None)
+            self._reject("read_failed", f"{type(exc).__name__}: {exc}", _file_uri(path), None)
             return None
         self.crawler.stats.inc_value("finews/posts/files_read")
         return self._article(data, _repo_path(path), path)
@@ -150,7 +150,7 @@ class PostsSpider(scrapy.Spider):
         try:
             source = read_source(data, repo_path)
         except SourceError as exc:
-            url = where if "://" in where else Path(where).as_uri()
+            url = where if "://" in where else _file_uri(where)
             self._reject(exc.reason, exc.detail, url, data.decode("utf-8", "replace"))
             return None
         if source.problems:
@@ -179,11 +179,16 @@ class _Entry:
 
     @property
     def url(self) -> str:
-        return self.given_url or Path(self.path or "").resolve().as_uri()
+        return self.given_url or _file_uri(self.path or "")
 
     @property
     def name(self) -> str:
         return os.path.basename(self.path) if self.path else PurePosixPath(unquote(urlsplit(self.url).path)).name
+
+
+def _file_uri(path: str) -> str:
+    """The file:// URL of a path as given (relative ones too: -a path=tests/fixtures/posts)."""
+    return Path(path).resolve().as_uri()
 
 
 def _repo_path(path: str) -> str:
