@@ -160,7 +160,6 @@ def _fragment(html: str) -> lxml.html.HtmlElement:
 
 def _serialize(root: lxml.html.HtmlElement) -> str:
     """The html inside the root <div> (serialized at once: one call instead of one a child)."""
-    root.tail = None
     html = lxml.etree.tostring(root, encoding="unicode", method="html")
     return html[len("<div>"):-len("</div>")]
 

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from typing import Any
 
 import fastjsonschema
-from scrapy.crawler import Crawler
 from spidermon.contrib.scrapy.pipelines import ItemValidationPipeline
 
 from finews.items import Article
@@ -25,12 +24,9 @@ logger = logging.getLogger(__name__)
 
 
 class ArticleValidationPipeline(ItemValidationPipeline):
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Any:
-        pipeline = super().from_crawler(crawler)
-        if isinstance(pipeline, cls):
-            pipeline.compiled = {name: compile_schemas(validators) for name, validators in pipeline.validators.items()}
-        return pipeline
+    def __init__(self, validators: dict[str, list[Any]], *args: Any, **kwargs: Any) -> None:
+        super().__init__(validators, *args, **kwargs)
+        self.compiled = {name: compile_schemas(found) for name, found in validators.items()}
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
         if not isinstance(item, Article):

@@ -182,11 +182,12 @@ class FinewsSpider(ShareRequests, scrapy.Spider):
         """Requests for the posts among the links, without those the archive has (unless refreshing)."""
         posts = {url: post_path(url) for url in links if same_site(url, self.base_url)}
         codes = {url: canonical_info_code(path.name) for url, path in posts.items() if path is not None}
+        listed = {code for code in codes.values() if code}
         if self.archive is not None:
-            self._listed_codes[listing] = {code for code in codes.values() if code}
+            self._listed_codes[listing] = listed
         known: set[str] = set()
-        if self.archive is not None and not self.refresh and codes:
-            known = await self._ask(Archive.known_codes, sorted({c for c in codes.values() if c}), default=set())
+        if self.archive is not None and not self.refresh and listed:
+            known = await self._ask(Archive.known_codes, sorted(listed), default=set())
         requests: list[scrapy.Request] = []
         for url, path in posts.items():
             if path is None:
