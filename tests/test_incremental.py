@@ -144,7 +144,8 @@ def test_database_stopped_mid_crawl_loses_nothing(tmp_path, back_during_crawl):
     settings = ["-s", f"FINEWS_DATA_DIR={data}", "-s", "FINEWS_MONGO_BATCH_SIZE=20", "-s",
                 "FINEWS_MONGO_FLUSH_SECONDS=0.5", "-s", "CONCURRENT_REQUESTS=4"]
     try:
-        with Replica(posts, latency=0.03) as site:
+        # Slow enough answers (200 posts, 4 at a time: ~8 s) that the crawl outlives the database's absence.
+        with Replica(posts, latency=0.15) as site:
             crawl = subprocess.Popen(_crawl_command(site.url, uri, database, *settings), cwd=ROOT,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             _wait_for(lambda: articles.count_documents({}) >= 20)
@@ -153,6 +154,7 @@ def test_database_stopped_mid_crawl_loses_nothing(tmp_path, back_during_crawl):
                 time.sleep(2)
                 db_server = EmbeddedServer(server_dir, port=port)
                 db_server.start()
+                assert crawl.poll() is None, "the crawl ended before the database was back"
                 assert crawl.wait(timeout=300) == 0
             else:
                 # The run says so in its exit status: the archive did not take everything (yet).
