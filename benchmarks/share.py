@@ -5,7 +5,8 @@ Generates a replica of N posts, then runs `scrapy crawl share` over all their in
 2. Splash path: the endpoint refuses direct calls (the replica's api_faults), so every article
    comes from Splash rendering the share page (a real Splash server started here).
 Prints articles/s of each, their ratio (expect the API path well over 10x faster), and Splash's
-RSS after the run. Storage is off in both runs: this measures the fetching only.
+RSS after the run. Storage is off in both runs, and no feed is written: this measures the fetching
+(and the pipelines' normalizing and checking) only.
 """
 
 from __future__ import annotations
@@ -31,8 +32,7 @@ def crawl_shares(base_url: str, codes_file: Path, out: Path, concurrency: int, *
         [sys.executable, "-m", "scrapy", "crawl", "share", "-a", f"codes_file={codes_file}", "-s", "FINEWS_STORE=0",
          "-s", f"FINEWS_SHARE_BASE_URL={base_url}", "-s", f"FINEWS_OUTPUT_DIR={out}", "-s", f"LOG_FILE={log}",
          "-s", "AUTOTHROTTLE_ENABLED=0", "-s", f"CONCURRENT_REQUESTS={concurrency}",
-         "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}",
-         "-O", str(out / "items.jsonl"), *settings],
+         "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}", *settings],
         cwd=ROOT, check=True,
     )
     text = log.read_text(encoding="utf-8")

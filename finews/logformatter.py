@@ -1,8 +1,8 @@
 """Log drops by URL and reason, not by dumping the whole article into the log.
 
-A scraped item is logged (at DEBUG, as Scrapy does) only when the run's LOG_LEVEL shows DEBUG:
-Scrapy builds that record for every item whatever the level, and an import spends a few
-percent of its time on records no handler keeps.
+A crawled page and a scraped item are logged (at DEBUG, as Scrapy does) only when the run's
+LOG_LEVEL shows DEBUG: Scrapy builds those records for every response and item whatever the
+level, and an import or a share crawl spends a few percent of its time on records no handler keeps.
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ class FinewsLogFormatter(logformatter.LogFormatter):
     def from_crawler(cls, crawler: Crawler) -> FinewsLogFormatter:
         level = logging.getLevelName(crawler.settings.get("LOG_LEVEL") or "DEBUG")
         return cls(log_scraped=not isinstance(level, int) or level <= logging.DEBUG)
+
+    def crawled(self, request: Any, response: Any, spider: Any) -> dict | None:
+        return super().crawled(request, response, spider) if self.log_scraped else None
 
     def scraped(self, item: Any, response: Any, spider: Any) -> dict | None:
         return super().scraped(item, response, spider) if self.log_scraped else None

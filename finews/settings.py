@@ -27,18 +27,28 @@ USER_AGENT = "finews/0.1 (news archiver; +https://github.com/zning1994/finews)"
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 8
-# A page yields one article and a few links: Scrapy's default of 100 parallel output
-# handlers per response costs more than the parsing (see benchmarks/crawl.py).
-CONCURRENT_ITEMS = 16
+# A page yields one article and a few links, and the pipelines answer at once: Scrapy sets up
+# CONCURRENT_ITEMS parallel output handlers for every response whatever it yields, and its
+# default of 100 cost more than the parsing (benchmarks/crawl.py; 1 instead of 16: a tenth
+# less CPU an article on benchmarks/share.py's API path). The store's backpressure still holds
+# a response's output while the database is behind.
+CONCURRENT_ITEMS = 1
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
+# Neither the site nor the share hosts use cookies: Scrapy's advice for broad crawls, one middleware less a request.
+COOKIES_ENABLED = False
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 DOWNLOAD_TIMEOUT = 30
 # Huge pages: a post page is a few kB; anything above this is cut off and recorded.
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+
+# Twisted's own epoll reactor, not Scrapy 2.13's asyncio default: nothing in finews awaits asyncio,
+# and bridging every coroutine through an asyncio Future cost about a tenth of the CPU a request
+# takes (benchmarks/share.py's API path; Linux only, as the deployment is).
+TWISTED_REACTOR = "twisted.internet.epollreactor.EPollReactor"
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

@@ -1,12 +1,14 @@
-"""Small pieces of the hot path: the scraped-item log record, and the journal's encoding."""
+"""Small pieces of the hot path: the crawled and scraped log records, and the journal's encoding."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
 from bson import json_util
+from scrapy.http import HtmlResponse, Request
 from scrapy.settings import Settings
 
 from finews.items import Article
@@ -19,6 +21,16 @@ def test_scraped_items_are_logged_only_when_the_level_shows_them(level, logged):
     formatter = FinewsLogFormatter.from_crawler(SimpleNamespace(settings=Settings({"LOG_LEVEL": level})))
     record = formatter.scraped(Article(info_code="NW202201010000000001"), None, SimpleNamespace())
     assert (record is not None) == logged
+
+
+@pytest.mark.parametrize(("level", "logged"), [("DEBUG", True), ("INFO", False)])
+def test_crawled_pages_are_logged_only_when_the_level_shows_them(level, logged):
+    formatter = FinewsLogFormatter.from_crawler(SimpleNamespace(settings=Settings({"LOG_LEVEL": level})))
+    request = Request("http://127.0.0.1/")
+    record = formatter.crawled(request, HtmlResponse(request.url, request=request), SimpleNamespace())
+    assert (record is not None) == logged
+    if logged:
+        assert record["level"] == logging.DEBUG and "Crawled" in record["msg"]
 
 
 def test_journal_lines_read_back_as_json_util_writes_them():

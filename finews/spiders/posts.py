@@ -61,9 +61,10 @@ def older_than(name: str, since: str | None) -> bool:
 class PostsSpider(scrapy.Spider):
     name = "posts"
     # Local files and a CDN of raw files: no throttling to adapt, no robots.txt to read.
+    # CONCURRENT_ITEMS: how many articles start() lets wait in the pipelines (see _wait_for_room).
     custom_settings: ClassVar[dict[str, Any]] = {
         "AUTOTHROTTLE_ENABLED": False, "ROBOTSTXT_OBEY": False, "CONCURRENT_REQUESTS": 32,
-        "CONCURRENT_REQUESTS_PER_DOMAIN": 32,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 32, "CONCURRENT_ITEMS": 16,
     }
 
     def __init__(self, path: str | None = None, urls_file: str | None = None, since: str | None = None,
