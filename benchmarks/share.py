@@ -1,21 +1,28 @@
 """Share pages through the JSON endpoint against through Splash, in one run against the replica.
 
-Generates a replica of N posts, then runs `scrapy crawl share` over all their info codes twice:
+Generates a replica of N posts, then runs `scrapy crawl share` over all their info codes, each path:
 1. API path: the JSON endpoint answers;
 2. Splash path: the endpoint refuses direct calls (the replica's api_faults), so every article
    comes from Splash rendering the share page (a real Splash server started here).
-Prints articles/s of each, their ratio (expect the API path well over 10x faster), and Splash's
-RSS after the run. Storage is off in both runs, and no feed is written: this measures the fetching
-(and the pipelines' normalizing and checking) only.
+Each path runs --rounds times (the fastest counts: this VM's speed swings between runs), and so
+does Scrapy alone: a spider that sends the API path's requests and does nothing with the answers,
+the floor under any Scrapy spider here. Prints articles/s of every run with the CPU milliseconds an
+article cost the crawl, Splash and the replica, the ratio of the fastest runs (expect the API path
+well over 10x faster), the API path against Scrapy alone, and Splash's RSS after the runs.
+Storage is off in both runs, and no feed is written: this measures the fetching (and the
+pipelines' normalizing and checking) only.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from finews.codes import canonical_info_code
@@ -25,9 +32,45 @@ from finews.splash.process import SplashProcess
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def crawl_shares(base_url: str, codes_file: Path, out: Path, concurrency: int, *settings: str) -> dict[str, float]:
+# Scrapy alone: the same JSON requests, under the same settings, and nothing done with the answers.
+SCRAPY_ALONE = '''
+import scrapy
+from pathlib import Path
+class FetchOnly(scrapy.Spider):
+    name = "fetch_only"
+    custom_settings = {"ITEM_PIPELINES": {}}
+    async def start(self):
+        for code in Path(self.codes_file).read_text(encoding="utf-8").split():
+            yield scrapy.Request(f"{self.base_url}NewsData/GetNewsText.do?id={code}", dont_filter=True)
+    def parse(self, response):
+        return None
+'''
+
+
+def scrapy_alone(spider: Path, replica: Replica, codes_file: Path, out: Path, concurrency: int) -> float:
+    """Requests/s of a spider that fetches the API path's JSON and does nothing with it: the floor."""
+    replica.api_faults = {}
+    base_url = replica.url
     out.mkdir(parents=True)
     log = out / "crawl.log"
+    subprocess.run(
+        [sys.executable, "-m", "scrapy", "runspider", str(spider), "-a", f"codes_file={codes_file}",
+         "-a", f"base_url={base_url}", "-s", "FINEWS_STORE=0", "-s", f"FINEWS_OUTPUT_DIR={out}",
+         "-s", f"LOG_FILE={log}", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", f"CONCURRENT_REQUESTS={concurrency}",
+         "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}"],
+        cwd=ROOT, check=True,
+    )
+    text = log.read_text(encoding="utf-8")
+    seconds = float(re.search(r"'elapsed_time_seconds': ([\d.]+)", text).group(1))
+    fetched = float(re.search(r"'downloader/response_status_count/200': (\d+)", text).group(1))
+    return fetched / seconds
+
+
+def crawl_shares(base_url: str, codes_file: Path, out: Path, concurrency: int, *settings: str) -> dict[str, float]:
+    """One `scrapy crawl share` run: its stats, and the CPU seconds the crawl process used."""
+    out.mkdir(parents=True)
+    log = out / "crawl.log"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(
         [sys.executable, "-m", "scrapy", "crawl", "share", "-a", f"codes_file={codes_file}", "-s", "FINEWS_STORE=0",
          "-s", f"FINEWS_SHARE_BASE_URL={base_url}", "-s", f"FINEWS_OUTPUT_DIR={out}", "-s", f"LOG_FILE={log}",
@@ -35,6 +78,7 @@ def crawl_shares(base_url: str, codes_file: Path, out: Path, concurrency: int, *
          "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}", *settings],
         cwd=ROOT, check=True,
     )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     text = log.read_text(encoding="utf-8")
 
     def stat(name: str) -> float:
@@ -42,25 +86,65 @@ def crawl_shares(base_url: str, codes_file: Path, out: Path, concurrency: int, *
         return float(match.group(1)) if match else 0.0
 
     return {"seconds": stat("elapsed_time_seconds"), "api": stat("finews/share/ok/api"),
-            "render": stat("finews/share/ok/render"), "items": stat("item_scraped_count")}
+            "render": stat("finews/share/ok/render"), "items": stat("item_scraped_count"),
+            "crawl_cpu": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime}
 
 
 def rss_mb(pid: int) -> float:
     """Resident memory of a process and its children (Splash starts its own Xvfb)."""
-    total = 0
-    for status in Path("/proc").glob("[0-9]*/status"):
+    return sum(int(fields.get("VmRSS", "0 kB").split()[0]) for fields in _family(pid, "status")) / 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds a process and its children have used so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    return sum((int(stat[11]) + int(stat[12])) / ticks for stat in _family(pid, "stat"))
+
+
+def _family(pid: int, kind: str) -> list:
+    """/proc/<pid>/status (a dict) or /proc/<pid>/stat (fields after the name) of a process and its children."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
         try:
-            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+            text = (entry / kind).read_text()
         except OSError:
             continue
-        if status.parent.name == str(pid) or fields.get("PPid", "").strip() == str(pid):
-            total += int(fields.get("VmRSS", "0 kB").split()[0])
-    return total / 1024
+        if kind == "status":
+            fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+            parent = fields.get("PPid", "").strip()
+        else:
+            fields = text.rsplit(")", 1)[1].split()
+            parent = fields[1]
+        if entry.name == str(pid) or parent == str(pid):
+            found.append(fields)
+    return found
+
+
+def measure(replica: Replica, splash: SplashProcess, path: str, codes_file: Path, out: Path,
+            concurrency: int, startup_cpu: float = 0.0) -> dict[str, float]:
+    """One crawl through one path: articles/s, and CPU milliseconds an article (crawl past its start-up
+    CPU seconds, Splash, replica)."""
+    if path == "api":
+        replica.api_faults = {}
+        settings: tuple[str, ...] = ()
+    else:
+        replica.api_faults = {"*": "status_500"}
+        settings = ("-s", f"SPLASH_URL={splash.url}", "-s", "FINEWS_SPLASH_RETRY_BACKOFF=0")
+    splash_cpu, replica_cpu = cpu_seconds(splash.process.pid), time.process_time()
+    result = crawl_shares(replica.url, codes_file, out, concurrency, *settings)
+    articles = result["api" if path == "api" else "render"]
+    per = 1000 / max(articles, 1)
+    return {"articles": articles, "seconds": result["seconds"], "rate": articles / result["seconds"],
+            "crawl_cpu": result["crawl_cpu"], "crawl_ms": max(result["crawl_cpu"] - startup_cpu, 0) * per,
+            "splash_ms": (cpu_seconds(splash.process.pid) - splash_cpu) * per,
+            # The replica serves from threads of this process, which does nothing else meanwhile.
+            "replica_ms": (time.process_time() - replica_cpu) * per}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--posts", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=2, help="runs of each path; the fastest counts")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="finews-share-bench-"))
     paths = generate_posts(workdir / "posts", args.posts)
@@ -69,21 +153,43 @@ def main() -> None:
     codes_file.write_text("\n".join(codes), encoding="utf-8")
     few = workdir / "codes-100.txt"
     few.write_text("\n".join(codes[:100]), encoding="utf-8")
-    print(f"share pages of a replica of {args.posts} generated posts")
+    print(f"share pages of a replica of {args.posts} generated posts, {args.rounds} round(s) of each path "
+          "(the fastest counts; this VM's speed swings between runs)")
+    fetch_only = workdir / "fetch_only.py"
+    fetch_only.write_text(SCRAPY_ALONE, encoding="utf-8")
+    one = workdir / "codes-1.txt"
+    one.write_text(codes[0], encoding="utf-8")
     with Replica(workdir / "posts") as replica, SplashProcess(log_path=workdir / "splash.log") as splash:
+        # What a crawl costs before and after its articles (imports, settings, closing): left out of CPU an article.
+        startup = min(measure(replica, splash, "api", one, workdir / f"start-up-{n}", 1)["crawl_cpu"] for n in (1, 2))
+        print(f"start-up and close of a crawl: {startup:.2f} CPU s (left out of the CPU an article below)")
         for concurrency, listed, count in ((16, codes_file, len(codes)), (1, few, 100)):
-            replica.api_faults = {}
-            api = crawl_shares(replica.url, listed, workdir / f"api-{concurrency}", concurrency)
-            replica.api_faults = {"*": "status_500"}
-            rendered = crawl_shares(replica.url, listed, workdir / f"splash-{concurrency}", concurrency,
-                                    "-s", f"SPLASH_URL={splash.url}", "-s", "FINEWS_SPLASH_RETRY_BACKOFF=0")
-            api_rate = api["api"] / api["seconds"]
-            render_rate = rendered["render"] / rendered["seconds"]
             print(f"{count} pages, {concurrency} request(s) at a time:")
-            print(f"  API path     {api['api']:5.0f} articles in {api['seconds']:6.2f} s = {api_rate:7.1f} articles/s")
-            print(f"  Splash path  {rendered['render']:5.0f} articles in {rendered['seconds']:6.2f} s = "
-                  f"{render_rate:7.1f} articles/s")
-            print(f"  API / Splash = {api_rate / render_rate:.1f}x (expect well over 10x)")
+            best: dict[str, dict[str, float]] = {}
+            for round_ in range(1, args.rounds + 1):
+                for path, label in (("api", "API path   "), ("splash", "Splash path")):
+                    run = measure(replica, splash, path, listed, workdir / f"{path}-{concurrency}-{round_}",
+                                  concurrency, startup)
+                    print(f"  round {round_} {label} {run['articles']:5.0f} articles in {run['seconds']:6.2f} s = "
+                          f"{run['rate']:7.1f} articles/s; CPU ms an article: crawl {run['crawl_ms']:5.2f}, "
+                          f"Splash {run['splash_ms']:5.2f}, replica {run['replica_ms']:5.2f}")
+                    if run["rate"] > best.get(path, {}).get("rate", 0):
+                        best[path] = run
+                alone = scrapy_alone(fetch_only, replica, listed, workdir / f"alone-{concurrency}-{round_}",
+                                     concurrency)
+                print(f"  round {round_} Scrapy alone (the same JSON requests, nothing done with them): "
+                      f"{alone:7.1f} requests/s")
+                best["alone"] = {"rate": max(alone, best.get("alone", {}).get("rate", 0))}
+            api_rate, render_rate = best["api"]["rate"], best["splash"]["rate"]
+            print(f"  API path {api_rate:.1f} articles/s, Splash path {render_rate:.1f} articles/s: "
+                  f"API / Splash = {api_rate / render_rate:.1f}x (expect well over 10x)")
+            alone = best["alone"]["rate"]
+            print(f"  the API path runs at {api_rate / alone:.2f}x Scrapy alone; Scrapy alone against the Splash path: "
+                  f"{alone / render_rate:.1f}x (the most any Scrapy spider gets here)")
+            api_cpu, render_cpu = (sum(best[p][k] for k in ("crawl_ms", "splash_ms", "replica_ms"))
+                                   for p in ("api", "splash"))
+            print(f"  CPU an article, all processes: API path {api_cpu:.2f} ms, Splash path {render_cpu:.2f} ms "
+                  f"= {render_cpu / api_cpu:.1f}x")
         ping = splash.ping() or {}
         splash_rss = rss_mb(splash.process.pid)
     print(f"Splash after the runs: RSS {splash_rss:.0f} MB (process and children), "
