@@ -16,19 +16,19 @@ from scrapy.crawler import Crawler
 
 
 class FinewsLogFormatter(logformatter.LogFormatter):
-    def __init__(self, log_scraped: bool = True) -> None:
-        self.log_scraped = log_scraped
+    def __init__(self, log_debug: bool = True) -> None:
+        self.log_debug = log_debug
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FinewsLogFormatter:
         level = logging.getLevelName(crawler.settings.get("LOG_LEVEL") or "DEBUG")
-        return cls(log_scraped=not isinstance(level, int) or level <= logging.DEBUG)
+        return cls(log_debug=not isinstance(level, int) or level <= logging.DEBUG)
 
     def crawled(self, request: Any, response: Any, spider: Any) -> dict | None:
-        return super().crawled(request, response, spider) if self.log_scraped else None
+        return super().crawled(request, response, spider) if self.log_debug else None
 
     def scraped(self, item: Any, response: Any, spider: Any) -> dict | None:
-        return super().scraped(item, response, spider) if self.log_scraped else None
+        return super().scraped(item, response, spider) if self.log_debug else None
 
     def dropped(self, item: Any, exception: BaseException, response: Any, spider: Any) -> dict:
         result = super().dropped(item, exception, response, spider)
