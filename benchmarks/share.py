@@ -48,47 +48,37 @@ class FetchOnly(scrapy.Spider):
 '''
 
 
-def scrapy_alone(spider: Path, replica: Replica, codes_file: Path, out: Path, concurrency: int) -> float:
-    """Requests/s of a spider that fetches the API path's JSON and does nothing with it: the floor."""
-    replica.api_faults = {}
-    base_url = replica.url
-    out.mkdir(parents=True)
-    log = out / "crawl.log"
-    subprocess.run(
-        [sys.executable, "-m", "scrapy", "runspider", str(spider), "-a", f"codes_file={codes_file}",
-         "-a", f"base_url={base_url}", "-s", "FINEWS_STORE=0", "-s", f"FINEWS_OUTPUT_DIR={out}",
-         "-s", f"LOG_FILE={log}", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", f"CONCURRENT_REQUESTS={concurrency}",
-         "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}"],
-        cwd=ROOT, check=True,
-    )
-    text = log.read_text(encoding="utf-8")
-    seconds = float(re.search(r"'elapsed_time_seconds': ([\d.]+)", text).group(1))
-    fetched = float(re.search(r"'downloader/response_status_count/200': (\d+)", text).group(1))
-    return fetched / seconds
-
-
-def crawl_shares(base_url: str, codes_file: Path, out: Path, concurrency: int, *settings: str) -> dict[str, float]:
-    """One `scrapy crawl share` run: its stats, and the CPU seconds the crawl process used."""
+def run_crawl(spider_args: list[str], out: Path, concurrency: int, *settings: str) -> tuple[dict[str, float], float]:
+    """A Scrapy run in a child process, storage off: its stats (from its log) and the CPU seconds it used."""
     out.mkdir(parents=True)
     log = out / "crawl.log"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(
-        [sys.executable, "-m", "scrapy", "crawl", "share", "-a", f"codes_file={codes_file}", "-s", "FINEWS_STORE=0",
-         "-s", f"FINEWS_SHARE_BASE_URL={base_url}", "-s", f"FINEWS_OUTPUT_DIR={out}", "-s", f"LOG_FILE={log}",
-         "-s", "AUTOTHROTTLE_ENABLED=0", "-s", f"CONCURRENT_REQUESTS={concurrency}",
+        [sys.executable, "-m", "scrapy", *spider_args, "-s", "FINEWS_STORE=0", "-s", f"FINEWS_OUTPUT_DIR={out}",
+         "-s", f"LOG_FILE={log}", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", f"CONCURRENT_REQUESTS={concurrency}",
          "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}", *settings],
         cwd=ROOT, check=True,
     )
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     text = log.read_text(encoding="utf-8")
+    stats = {name: float(value) for name, value in re.findall(r"'([\w/]+)': ([\d.]+)", text)}
+    return stats, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
-    def stat(name: str) -> float:
-        match = re.search(rf"'{re.escape(name)}': ([\d.]+)", text)
-        return float(match.group(1)) if match else 0.0
 
-    return {"seconds": stat("elapsed_time_seconds"), "api": stat("finews/share/ok/api"),
-            "render": stat("finews/share/ok/render"), "items": stat("item_scraped_count"),
-            "crawl_cpu": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime}
+def scrapy_alone(spider: Path, replica: Replica, codes_file: Path, out: Path, concurrency: int) -> float:
+    """Requests/s of a spider that fetches the API path's JSON and does nothing with it: the floor."""
+    replica.api_faults = {}
+    stats, _ = run_crawl(["runspider", str(spider), "-a", f"codes_file={codes_file}", "-a", f"base_url={replica.url}"],
+                         out, concurrency)
+    return stats.get("downloader/response_status_count/200", 0) / stats["elapsed_time_seconds"]
+
+
+def crawl_shares(base_url: str, codes_file: Path, out: Path, concurrency: int, *settings: str) -> dict[str, float]:
+    """One `scrapy crawl share` run: its figures, and the CPU seconds the crawl process used."""
+    stats, cpu = run_crawl(["crawl", "share", "-a", f"codes_file={codes_file}"], out, concurrency,
+                           "-s", f"FINEWS_SHARE_BASE_URL={base_url}", *settings)
+    return {"seconds": stats["elapsed_time_seconds"], "api": stats.get("finews/share/ok/api", 0.0),
+            "render": stats.get("finews/share/ok/render", 0.0), "crawl_cpu": cpu}
 
 
 def rss_mb(pid: int) -> float:
