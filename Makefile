@@ -1,5 +1,5 @@
 # The two commands of README.md: `make crawl` (the main job) and `make test`.
-# Each creates .venv with the pinned dependencies on first use.
+# Each creates .venv from requirements.lock (the whole tree, pinned with hashes) on first use.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,13 +7,25 @@ SECANTUS := .secantus/bin/secantusd-py
 BASE_URL ?=
 SPIDER_ARGS := $(if $(BASE_URL),-a base_url=$(BASE_URL))
 
-.PHONY: crawl test lint demo bench system-deps splash clean
+.PHONY: crawl test lint demo bench system-deps splash clean lock check-wheels
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[test]"
+	$(BIN)/pip install -q --require-hashes -r requirements.lock
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@
+
+# A new lock from pyproject.toml's ranges (README, Dependencies): the newest releases they allow, for
+# every Python from 3.11 on, with hashes. uv resolves it; pip installs it.
+lock: $(BIN)/.installed
+	$(BIN)/pip install -q "uv>=0.13,<1"
+	$(BIN)/uv pip compile pyproject.toml --extra test --universal --generate-hashes --python-version 3.11 \
+		--no-header --upgrade --quiet -o requirements.lock
+
+# Every package the lock pins has wheels for CPython 3.11-3.14 on manylinux x86_64 and aarch64 (asks the index).
+check-wheels: $(BIN)/.installed
+	$(BIN)/python scripts/check-wheels.py requirements.lock
 
 # The embedded default store and the tests' MongoDB: SecantusDB (a MongoDB wire-protocol server over
 # WiredTiger; GPL-2.0, beta) in a virtual environment of its own, as shared notes/mongodb.md advises.

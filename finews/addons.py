@@ -20,7 +20,7 @@ class Distributed:
         if not url:
             return
         settings.set("REDIS_URL", url, priority="addon")
-        settings.set("SCHEDULER", "scrapy_redis.scheduler.Scheduler", priority="addon")
+        settings.set("SCHEDULER", "finews.scheduler.SharedScheduler", priority="addon")
         settings.set("SCHEDULER_DUPEFILTER_CLASS", "finews.dupefilters.SessionDupeFilter", priority="addon")
         settings.set("DUPEFILTER_CLASS", "finews.dupefilters.SessionDupeFilter", priority="addon")
         settings.set("SCHEDULER_QUEUE_KEY", "finews:%(spider)s:requests", priority="addon")

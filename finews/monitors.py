@@ -45,8 +45,8 @@ class RunMonitor(Monitor):
 
     @monitors.name("validation")
     def test_items_valid(self) -> None:
-        invalid = self.data.stats.get("spidermon/validation/items/errors", 0)
-        self.assertEqual(invalid, 0, f"{invalid} items failed validation against the item schema")
+        invalid = self.data.stats.get("finews/dropped/invalid_item", 0)
+        self.assertEqual(invalid, 0, f"{invalid} items broke the article contract (item.schema.json)")
 
     @monitors.name("item_count")
     def test_items_not_far_below_recent_runs(self) -> None:

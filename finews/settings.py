@@ -5,18 +5,12 @@ finews' own settings (FINEWS_*, MONGO_URI, SPLASH_URL) come from
 the production defaults for the live site.
 """
 
-import warnings
-
 from finews.defaults import DEFAULTS, from_environment
-from finews.items import Article
 from finews.redact import install_log_redaction
 
 globals().update(from_environment(DEFAULTS))
 # Before Scrapy logs its settings: a MONGO_URI password must never reach a log.
 install_log_redaction()
-# scrapy-splash 0.11.1 on Scrapy 2.13 (the pinned pair): deprecation notices on every run, nothing to act on.
-warnings.filterwarnings("ignore", message=r"The scrapy\.utils\.url\.canonicalize_url function is deprecated")
-warnings.filterwarnings("ignore", message=r"Use of this protected method is deprecated")
 
 BOT_NAME = "finews"
 SPIDER_MODULES = ["finews.spiders"]
@@ -56,17 +50,15 @@ LOG_LEVEL = "INFO"
 ITEM_PIPELINES = {
     "finews.pipelines.normalize.NormalizePipeline": 100,
     "finews.pipelines.validate.ValidatePipeline": 200,
-    "finews.pipelines.item_schema.ArticleValidationPipeline": 250,
     "finews.pipelines.dedupe.DedupePipeline": 300,
     "finews.pipelines.store.StorePipeline": 400,
 }
 
-# scrapy-splash (share pages the JSON endpoint does not give), and the breaker in front of it.
-# Not its SplashDeduplicateArgsMiddleware: it only has process_start_requests(), which Scrapy 2.13
-# refuses beside spiders with an async start(); it saves memory for repeated Lua sources only.
+# scrapy-splash (share pages the JSON endpoint does not give) through finews.splash.compat, which says
+# why each of its middlewares is there or not; the breaker in front of Splash.
 DOWNLOADER_MIDDLEWARES = {
-    "scrapy_splash.SplashCookiesMiddleware": 723,
-    "scrapy_splash.SplashMiddleware": 725,
+    "finews.splash.compat.SplashSlotMiddleware": 724,
+    "finews.splash.compat.SplashMiddleware": 725,
     "finews.middlewares.splash_breaker.SplashBreakerMiddleware": 730,
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": 810,
 }
@@ -76,15 +68,13 @@ EXTENSIONS = {
     "finews.extensions.gc_tuning.GcTuning": 60,
     "finews.extensions.rejects.RejectLog": 100,
     "finews.extensions.progress.Progress": 120,
-    "finews.extensions.shared_queue.SharedQueue": 130,
     "spidermon.contrib.scrapy.extensions.Spidermon": 500,
     # After Spidermon: the run record keeps the monitors' verdict.
     "finews.extensions.runs.CrawlRuns": 600,
 }
 
-# Monitoring (Spidermon): items validated against the item schema, monitors at close (finews/monitors.py).
+# Monitoring (Spidermon): monitors at close (finews/monitors.py); items are checked by the validation pipeline.
 SPIDERMON_ENABLED = True
-SPIDERMON_VALIDATION_SCHEMAS = {Article: "finews.schemas.ITEM_SCHEMA"}
 SPIDERMON_SPIDER_CLOSE_MONITORS = ("finews.monitors.CloseMonitors",)
 
 # A run never hangs: a time limit, and a limit on time without items (FINEWS_TIME_LIMIT, FINEWS_IDLE_LIMIT).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
@@ -9,6 +10,7 @@ import re
 import subprocess
 import sys
 import time
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,8 +54,17 @@ class CrawlResult:
     database: str | None = None
 
     def stat(self, name: str) -> int:
+        """A counter of the run's stats dump; 0 for one the run never counted (Scrapy dumps no zeros).
+
+        A name neither finews nor Scrapy can count, or a log without a stats dump, fails the
+        test: an ``== 0`` on a misspelled or renamed stat must not pass.
+        """
+        assert "Dumping Scrapy stats" in self.log, "the run's log has no stats dump"
         match = re.search(rf"'{re.escape(name)}': (\d+)", self.log)
-        return int(match.group(1)) if match else 0
+        if match:
+            return int(match.group(1))
+        assert known_stat(name), f"no code counts a stat named {name!r}"
+        return 0
 
     def posts(self) -> list[dict]:
         """The items made from post pages (not from share pages)."""
@@ -61,6 +72,36 @@ class CrawlResult:
 
     def by_code(self) -> dict[str, dict]:
         return {item["info_code"]: item for item in self.posts()}
+
+
+@functools.cache
+def _stat_sources() -> str:
+    import scrapy  # noqa: PLC0415
+
+    folders = [ROOT / "finews", Path(scrapy.__file__).parent]
+    return "\n".join(path.read_text(encoding="utf-8") for folder in folders for path in folder.rglob("*.py"))
+
+
+def known_stat(name: str) -> bool:
+    """Some code of finews or Scrapy names this stat, whole or as the prefix of an f-string."""
+    sources = _stat_sources()
+    prefix = name.rsplit("/", 1)[0]
+    return f'"{name}"' in sources or f"'{name}'" in sources or f'f"{prefix}/{{' in sources
+
+
+@functools.cache
+def allowed_deprecations() -> list[re.Pattern]:
+    """The third-party deprecation messages pyproject.toml's filterwarnings ignores (one list for both)."""
+    filters = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["pytest"]["ini_options"]
+    return [re.compile(f.split(":")[1]) for f in filters["filterwarnings"] if f.startswith("ignore:")]
+
+
+def assert_no_deprecations(log: str) -> None:
+    """A child process's ScrapyDeprecationWarnings fail the test, as the test process's own do."""
+    found = [line for line in log.splitlines() if "ScrapyDeprecationWarning:" in line
+             and not any(p.search(line.split("ScrapyDeprecationWarning:", 1)[1].strip())
+                         for p in allowed_deprecations())]
+    assert not found, "deprecated API used:\n" + "\n".join(found)
 
 
 def run_crawl(base_url: str, out_dir: Path, *args: str, spider: str = "finews", timeout: int = 300,
@@ -102,6 +143,7 @@ def run_crawl(base_url: str, out_dir: Path, *args: str, spider: str = "finews", 
             if rejects_file.exists() else []
         )
     text = log.read_text(encoding="utf-8") if log.exists() else ""
+    assert_no_deprecations(text + proc.stderr)
     return CrawlResult(proc.returncode, items, rejects, text + proc.stderr, database)
 
 

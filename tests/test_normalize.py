@@ -105,7 +105,7 @@ def test_validation_rejects_missing_fields_and_huge_bodies():
     validate = ValidatePipeline(max_body_chars=1000)
     good = normalize_article(Article(info_code="NW202201010000000001", title="t", published_at="2022-01-01 00:00:00",
                                      body_html="<p>x</p>"))
-    assert validate.process_item(good, None) is good
+    assert validate.process_item(good) is good
     cases = {
         "missing_info_code": dataclasses.replace(good, info_code=None),
         "bad_info_code": dataclasses.replace(good, info_code="init"),
@@ -116,7 +116,7 @@ def test_validation_rejects_missing_fields_and_huge_bodies():
     }
     for reason, item in cases.items():
         with pytest.raises(Rejected) as caught:
-            validate.process_item(item, None)
+            validate.process_item(item)
         assert caught.value.reason == reason
 
 

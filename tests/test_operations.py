@@ -16,6 +16,7 @@ import pytest
 from conftest import FIXTURE_POSTS, ROOT
 
 from finews import outcome
+from finews.codes import canonical_info_code
 from finews.replica import Replica, generate_posts
 from finews.storage.embedded import free_port
 
@@ -151,7 +152,9 @@ def test_jobdir_crawl_killed_with_sigkill_then_resumed_archives_every_post_once(
     assert resumed.returncode == outcome.OK, resumed.stdout + resumed.stderr
     assert "did not stop cleanly" in (tmp_path / "out" / "finews.log").read_text(encoding="utf-8")
     assert articles.count_documents({}) == 150
-    assert sorted(articles.distinct("_id")) == sorted({d["_id"] for d in articles.find({}, {"_id": 1})})
+    posted = {canonical_info_code(p.stem.split("-", 3)[3]) for p in (tmp_path / "posts" / "_posts").glob("*.md")}
+    assert len(posted) == 150
+    assert {d["_id"] for d in articles.find({}, {"_id": 1})} == posted  # each post once, under its own code
 
 
 def test_jobdir_resumes_after_a_clean_stop(slow_site, mongo, tmp_path):
@@ -173,23 +176,35 @@ def test_jobdir_resumes_after_a_clean_stop(slow_site, mongo, tmp_path):
 
 def test_a_password_in_the_mongo_uri_never_shows(replica, mongo, tmp_path):
     password = "Pa55-w0rd-never-shown"
-    try:
-        mongo.client.admin.command("createUser", "finews_ops", pwd=password, roles=["root"])
-    except Exception:
-        pass
-    uri = mongo.uri.replace("mongodb://", f"mongodb://finews_ops:{password}@")
+    user = f"finews_ops_{os.getpid()}"
+    mongo.client.admin.command("createUser", user, pwd=password, roles=["root"])
+    uri = mongo.uri.replace("mongodb://", f"mongodb://{user}:{password}@")
     database = mongo.new_database()
     env = finews_env(tmp_path, replica.url, MONGO_URI=uri, FINEWS_MONGO_DATABASE=database)
     run = finews("crawl", "-s", f"MONGO_URI={uri}", env=env)
     assert run.returncode == outcome.OK, run.stdout + run.stderr
     log = (tmp_path / "out" / "finews.log").read_text(encoding="utf-8")
     record = mongo.db(database).crawl_runs.find_one()
-    assert record is not None and "finews_ops:***@" in log
+    assert record is not None and f"{user}:***@" in log and f"{user}:***@" in record["database"]
     for text in (log, run.stdout, run.stderr, json.dumps(record, default=str)):
         assert password not in text
     scrapy_run = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "finews", "-s", f"MONGO_URI={uri}"],
                                 cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-    assert "Overridden settings" in scrapy_run.stderr and password not in scrapy_run.stderr
+    assert scrapy_run.returncode == outcome.OK, scrapy_run.stderr[-2000:]
+    assert f"{user}:***@" in scrapy_run.stderr and password not in scrapy_run.stderr
+    mongo.client.admin.command("dropUser", user)
+
+
+def test_any_log_record_with_a_password_is_redacted_once_the_settings_load():
+    """Third-party loggers (pymongo's errors, Scrapy's) too: settings.py installs the redaction for every run."""
+    uri = "mongodb://ops:Pa55-w0rd-never-shown@db.example:27017/"
+    code = ("import logging, sys; logging.basicConfig(stream=sys.stdout, format='%(message)s'); "
+            "import finews.settings; "
+            f"logging.getLogger('pymongo.topology').warning('cannot reach %s', {uri!r}); "
+            f"logging.getLogger('scrapy.core').error('settings: ' + str({{'MONGO_URI': {uri!r}}}))")
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert run.stdout.splitlines() == ["cannot reach mongodb://ops:***@db.example:27017/",
+                                       "settings: {'MONGO_URI': 'mongodb://ops:***@db.example:27017/'}"]
 
 
 def test_argument_errors_print_one_line_and_exit_2(tmp_path):

@@ -8,7 +8,7 @@ import sys
 import time
 
 import pytest
-from conftest import FIXTURE_POSTS, ROOT, run_crawl
+from conftest import FIXTURE_POSTS, ROOT, CrawlResult, run_crawl
 
 from finews import outcome
 from finews.normalize import normalize_article
@@ -127,7 +127,8 @@ def test_splash_stopped_mid_crawl_then_missing_completes(splash, mongo, tmp_path
     database = mongo.new_database()
     articles = mongo.db(database).articles
     settings = ["-s", f"SPLASH_URL={splash.url}", "-s", "FINEWS_SPLASH_RETRY_BACKOFF=0.1",
-                "-s", "FINEWS_SPLASH_BREAKER_SECONDS=600", "-s", "CONCURRENT_REQUESTS=2", "-a", "share=1"]
+                "-s", "FINEWS_SPLASH_BREAKER_SECONDS=600", "-s", "CONCURRENT_REQUESTS=2", "-a", "share=1",
+                "-s", f"LOG_FILE={tmp_path / 'crawl.log'}"]
     with Replica(posts, latency=0.05) as server:
         server.api_faults = {"*": "status_500"}  # every share page needs Splash
         crawl = subprocess.Popen(_command(server.url, mongo.uri, database, tmp_path / "data", *settings), cwd=ROOT,
@@ -139,6 +140,9 @@ def test_splash_stopped_mid_crawl_then_missing_completes(splash, mongo, tmp_path
         splash.stop()
         # The run ends normally: the breaker stops sending to the dead Splash, the articles are marked.
         assert crawl.wait(timeout=300) in (outcome.OK, outcome.MONITORS_FAILED)
+        stats = CrawlResult(0, [], [], (tmp_path / "crawl.log").read_text(encoding="utf-8"))
+        assert stats.stat("finews/splash/circuit_opened") == 1  # once: its cooldown outlasts the run
+        assert stats.stat("finews/splash/circuit_skipped") > 0  # the rest never reached the dead Splash
         assert articles.count_documents({}) == 90  # every post archived all the same
         failed = articles.count_documents({"share_status": "failed"})
         assert failed > 0

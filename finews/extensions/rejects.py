@@ -19,6 +19,7 @@ from itemadapter import ItemAdapter
 from pymongo.errors import PyMongoError
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer, threads
 
 from finews.items import ShareFailure
@@ -55,14 +56,14 @@ class RejectLog:
 
     def item_dropped(self, item: Any, response: Any, exception: BaseException, spider: Any) -> None:
         reason = getattr(exception, "reason", "other")
-        self.stats.inc_value(f"finews/dropped/{reason}", spider=spider)
+        self.stats.inc_value(f"finews/dropped/{reason}")
         if getattr(exception, "keep", True):
             raw = ItemAdapter(item).asdict() if ItemAdapter.is_item(item) else repr(item)
             url = raw.get("url") if isinstance(raw, dict) else getattr(response, "url", None)
             self._keep(spider, reason, str(getattr(exception, "detail", exception)), url, raw)
 
     def item_rejected(self, reason: str, detail: str, url: str | None, raw: Any, spider: Any) -> None:
-        self.stats.inc_value(f"finews/dropped/{reason}", spider=spider)
+        self.stats.inc_value(f"finews/dropped/{reason}")
         logger.warning("Rejected %s (%s): %s", url, reason, detail)
         self._keep(spider, reason, detail, url, raw)
 
@@ -70,8 +71,8 @@ class RejectLog:
         """A share page that gave no article (counted by the spider as finews/share/failed/<reason>)."""
         self._keep(spider, f"share_{failure.reason}", failure.detail, failure.url, {"info_code": failure.info_code})
 
-    def spider_closed(self, spider: Any) -> defer.Deferred:
-        return self._flush().addBoth(self._close_file)
+    async def spider_closed(self, spider: Any) -> None:
+        await maybe_deferred_to_future(self._flush().addBoth(self._close_file))
 
     def _keep(self, spider: Any, reason: str, detail: str, url: str | None, raw: Any) -> None:
         if isinstance(raw, str) and len(raw) > self.raw_max_chars:

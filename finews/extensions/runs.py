@@ -12,7 +12,8 @@ from pymongo.errors import PyMongoError
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
-from twisted.internet import defer, threads
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import threads
 
 from finews.storage.archive import Archive, archive_for, redact_uri
 
@@ -40,7 +41,7 @@ class CrawlRuns:
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
 
-    def spider_opened(self, spider: Any) -> defer.Deferred:
+    async def spider_opened(self, spider: Any) -> None:
         record = {
             "spider": spider.name,
             "arguments": dict(getattr(spider, "run_arguments", {})),
@@ -50,9 +51,9 @@ class CrawlRuns:
             "pid": os.getpid(),
             "database": redact_uri(self.archive.uri) if self.archive.embedded is None else "embedded",
         }
-        return self._call(self._start, record)
+        await self._call(self._start, record)
 
-    def spider_closed(self, spider: Any, reason: str) -> defer.Deferred:
+    async def spider_closed(self, spider: Any, reason: str) -> None:
         stats = self.crawler.stats.get_stats()
         kept = {k: v for k, v in stats.items() if k.startswith("finews/") or k in SCRAPY_STATS}
         fields = {
@@ -62,7 +63,7 @@ class CrawlRuns:
             "stats": {k.replace(".", "_"): v for k, v in kept.items()},
             "errors": stats.get("log_count/ERROR", 0),
         }
-        return self._call(self._finish, fields)
+        await self._call(self._finish, fields)
 
     def _start(self, record: dict) -> None:
         self.run_id = self.archive.start_run(record)
@@ -71,9 +72,9 @@ class CrawlRuns:
         if self.run_id is not None:
             self.archive.finish_run(self.run_id, fields)
 
-    def _call(self, function: Any, argument: dict) -> defer.Deferred:
+    async def _call(self, function: Any, argument: dict) -> None:
         def failed(failure: Any) -> None:
             failure.trap(PyMongoError)
             logger.warning("crawl_runs not written: %s", failure.getErrorMessage())
 
-        return threads.deferToThread(function, argument).addErrback(failed)
+        await maybe_deferred_to_future(threads.deferToThread(function, argument).addErrback(failed))

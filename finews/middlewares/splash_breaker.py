@@ -47,7 +47,7 @@ class SplashBreakerMiddleware:
         return cls(crawler.stats, settings.getint("FINEWS_SPLASH_BREAKER_THRESHOLD"),
                    settings.getfloat("FINEWS_SPLASH_BREAKER_SECONDS"), settings.getfloat("FINEWS_SPLASH_RETRY_BACKOFF"))
 
-    async def process_request(self, request: Request, spider: Any) -> None:
+    async def process_request(self, request: Request) -> None:
         if "splash" not in request.meta:
             return
         now = time.monotonic()
@@ -60,7 +60,7 @@ class SplashBreakerMiddleware:
         if retries and self.backoff > 0:
             await maybe_deferred_to_future(deferLater(reactor, self.backoff * 2 ** (retries - 1), lambda: None))
 
-    def process_response(self, request: Request, response: Response, spider: Any) -> Response:
+    def process_response(self, request: Request, response: Response) -> Response:
         if "splash" in request.meta:
             if response.status >= 500:
                 self._failed(f"HTTP {response.status}")
@@ -68,7 +68,7 @@ class SplashBreakerMiddleware:
                 self._succeeded()
         return response
 
-    def process_exception(self, request: Request, exception: Exception, spider: Any) -> None:
+    def process_exception(self, request: Request, exception: Exception) -> None:
         if "splash" in request.meta and not isinstance(exception, IgnoreRequest):
             self._failed(type(exception).__name__)
 

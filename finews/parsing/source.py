@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import PurePosixPath
 
+import pyromark
 import yaml
-from markdown_it_pyrs import MarkdownIt
 
 from finews.dates import iso_cst, parse_post_date
 from finews.items import Article
@@ -26,8 +26,8 @@ _FENCE = re.compile(r"^---[ \t]*$")
 _HAS_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})\s*$")
 _BACK_LINK = re.compile(r"\[返回[^\]]*\]\(([^)]*)\)")
 _KEY_VALUE = re.compile(r"^(?P<key>[A-Za-z_][\w-]*)\s*:\s?(?P<value>.*)$")
-# CommonMark (markdown-it, in Rust), raw HTML passed through: the Markdown the generator wrote.
-_MARKDOWN = MarkdownIt("commonmark")
+# CommonMark (pulldown-cmark, in Rust), raw HTML passed through: the Markdown the generator wrote.
+_MARKDOWN = pyromark.Markdown()
 # libyaml's loader when PyYAML has it (the wheels do): the front matter is most of a file's reading time.
 _YAML_LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
@@ -160,7 +160,7 @@ def read_source(data: str | bytes, filename: str) -> PostSource:
 def render_markdown(source: str) -> str:
     """The body as HTML: raw HTML passes through; autolinks, links, quotes and paragraphs as kramdown renders them
     (after normalization; tests/test_jekyll_site.py compares with a real Jekyll build)."""
-    return _MARKDOWN.render(source)
+    return _MARKDOWN.html(source)
 
 
 def article_from_source(source: PostSource, site_url: str | None = None) -> Article:

@@ -23,7 +23,7 @@ class DedupePipeline:
         # Bounded: past this many, the set starts over; a repeat it forgot costs one redundant write.
         self.max_keys = max_keys
 
-    def process_item(self, item: Any, spider: Any) -> Any:
+    def process_item(self, item: Any) -> Any:
         if not isinstance(item, Article):
             return item
         adapter = ItemAdapter(item)

@@ -9,5 +9,5 @@ from finews.normalize import normalize_article
 
 
 class NormalizePipeline:
-    def process_item(self, item: Any, spider: Any) -> Any:
+    def process_item(self, item: Any) -> Any:
         return normalize_article(item) if isinstance(item, Article) else item

@@ -20,6 +20,7 @@ from itemadapter import ItemAdapter
 from pymongo.errors import PyMongoError
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer, task, threads
 from twisted.python.failure import Failure
 
@@ -63,10 +64,9 @@ class StorePipeline:
         crawler.signals.connect(pipeline.share_failed, signal=share_failed)
         return pipeline
 
-    @defer.inlineCallbacks
-    def open_spider(self, spider: Any):
-        yield threads.deferToThread(self.archive.open)
-        yield self._replay()
+    async def open_spider(self) -> None:
+        await maybe_deferred_to_future(threads.deferToThread(self.archive.open))
+        await maybe_deferred_to_future(self._replay())
         self._timer = task.LoopingCall(self._tick)
         self._timer.start(self.flush_seconds, now=False)
 
@@ -74,7 +74,7 @@ class StorePipeline:
         # Not journaled: a lost mark costs nothing, `share -a missing=1` finds unread share pages anyway.
         self._failures.append(dataclasses.asdict(failure))
 
-    def process_item(self, item: Any, spider: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         # An Article's fields as they are (to_document copies what it keeps): asdict() deep-copied them all.
         doc = to_document(vars(item) if isinstance(item, Article) else ItemAdapter(item).asdict())
         self.journal.append(doc)
@@ -86,22 +86,21 @@ class StorePipeline:
                 self._flush()
         if len(self._buffer) >= self.max_pending and self._writing is not None:
             # Backpressure: a slow database slows the crawl instead of filling memory.
-            return self._when_idle().addCallback(lambda _: item)
+            await maybe_deferred_to_future(self._when_idle())
         return item
 
-    @defer.inlineCallbacks
-    def close_spider(self, spider: Any):
+    async def close_spider(self) -> None:
         if self._timer is not None and self._timer.running:
             self._timer.stop()
-        yield self._when_idle()
+        await maybe_deferred_to_future(self._when_idle())
         if not self.database_down:
             self._flush()
-            yield self._when_idle()
+            await maybe_deferred_to_future(self._when_idle())
         if not self.database_down:
-            yield self._replay()
+            await maybe_deferred_to_future(self._replay())
         if self._acked:
             self._start(self._checkpoint())
-            yield self._when_idle()
+            await maybe_deferred_to_future(self._when_idle())
         if self.database_down:
             self._park()
             pending = self.journal.pending_segments()

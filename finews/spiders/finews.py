@@ -138,7 +138,7 @@ class FinewsSpider(ShareRequests, scrapy.Spider):
     def on_error(self, failure: Failure) -> None:
         request = failure.request
         if failure.check(HttpError) and request.meta.get("guess") and failure.value.response.status == 404:
-            self.crawler.stats.inc_value("finews/category_guess_missing", spider=self)
+            self.crawler.stats.inc_value("finews/category_guess_missing")
             return
         if failure.check(HttpError):
             reason, detail = f"http_{failure.value.response.status}", "HTTP error status"
@@ -199,7 +199,7 @@ class FinewsSpider(ShareRequests, scrapy.Spider):
                 # The permalink names the category (lower-cased): its page may exist.
                 requests.extend(self._category(path.categories[0], guess=True))
             if codes.get(url) in known:
-                self.crawler.stats.inc_value("finews/skipped/known", spider=self)
+                self.crawler.stats.inc_value("finews/skipped/known")
                 continue
             requests.append(scrapy.Request(url, callback=self.parse_post, errback=self.on_error,
                                            meta={"category": hint}))
@@ -228,7 +228,7 @@ class FinewsSpider(ShareRequests, scrapy.Spider):
     def _not_modified(self, response: Response) -> bool:
         """Note the listing's validators; True when it did not change since the last finished run."""
         if response.status == 304:
-            self.crawler.stats.inc_value("finews/listing/not_modified", spider=self)
+            self.crawler.stats.inc_value("finews/listing/not_modified")
             self._seen_validators[response.url] = self._validators.get(response.url, {})
             return True
         etag, modified = response.headers.get("ETag"), response.headers.get("Last-Modified")

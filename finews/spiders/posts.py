@@ -22,10 +22,11 @@ from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit
 
 import scrapy
+from scrapy import signals
 from scrapy.http import Response
 from scrapy.responsetypes import responsetypes
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet.task import deferLater
+from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from finews.dates import utc_now_iso
@@ -83,6 +84,11 @@ class PostsSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> PostsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.site_url = spider.run_arguments.get("base_url") or crawler.settings.get("FINEWS_BASE_URL")
+        spider.in_pipelines = 0
+        spider.room = crawler.settings.getint("CONCURRENT_ITEMS")
+        spider.room_made: Deferred | None = None
+        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            crawler.signals.connect(spider._item_done, signal=signal)
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request | Article]:
@@ -90,14 +96,14 @@ class PostsSpider(scrapy.Spider):
         # Distributed, every worker walks the files and the shared fingerprints give each to one worker;
         # alone, no fingerprints are needed (each file is listed once) and none are kept in memory.
         shared = bool(self.crawler.settings.get("FINEWS_REDIS_URL"))
-        room = self.crawler.settings.getint("CONCURRENT_ITEMS")
         skipped = 0
         for entry in self._entries(count_skipped=True):
             if entry is None:
                 skipped += 1
             elif entry.path is not None and not shared:
-                await self._wait_for_room(room)
+                await self._wait_for_room()
                 if (article := self._read_file(entry.path)) is not None:
+                    self.in_pipelines += 1
                     yield article
             else:
                 yield scrapy.Request(entry.url, callback=self.parse_source, errback=self.on_error,
@@ -120,15 +126,24 @@ class PostsSpider(scrapy.Spider):
                 elif count_skipped:
                     yield None
 
-    async def _wait_for_room(self, room: int) -> None:
-        """Backpressure for items from start(): the engine does not wait for their pipelines (a slow store)."""
-        from twisted.internet import reactor  # noqa: PLC0415 - the one Scrapy installed; at import time it would install another
+    async def _wait_for_room(self) -> None:
+        """Backpressure for items from start(): the engine does not wait for their pipelines (a slow store).
 
-        slot = self.crawler.engine.scraper.slot
-        if slot is not None and slot.itemproc_size >= room:
-            self.crawler.stats.inc_value("finews/posts/waited_for_pipelines")
-        while slot is not None and slot.itemproc_size >= room:
-            await maybe_deferred_to_future(deferLater(reactor, 0.01))
+        At most ``CONCURRENT_ITEMS`` articles read here are in the pipelines at once; the
+        item_scraped/item_dropped/item_error signals say when one leaves them.
+        """
+        if self.in_pipelines < self.room:
+            return
+        self.crawler.stats.inc_value("finews/posts/waited_for_pipelines")
+        self.room_made = Deferred()
+        await maybe_deferred_to_future(self.room_made)
+
+    def _item_done(self) -> None:
+        """Every item of this spider is an article it yielded and counted."""
+        self.in_pipelines -= 1
+        if self.room_made is not None and self.in_pipelines < self.room:
+            waiting, self.room_made = self.room_made, None
+            waiting.callback(None)
 
     def _read_file(self, path: str) -> Article | None:
         try:
@@ -144,6 +159,7 @@ class PostsSpider(scrapy.Spider):
     def parse_source(self, response: Response) -> Iterator[Any]:
         article = self._article(response.body, _repo_path(unquote(urlsplit(response.url).path)), response.url)
         if article is not None:
+            self.in_pipelines += 1
             yield article
 
     def _article(self, data: bytes, repo_path: str, where: str) -> Article | None:

@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
-from scrapy_splash import SplashRequest
 from twisted.python.failure import Failure
 
 from finews.codes import canonical_info_code
@@ -22,6 +21,7 @@ from finews.items import Article, ShareFailure
 from finews.parsing.share import ShareError, api_url, parse_share_json, parse_share_page, share_page_url
 from finews.signals import share_failed
 from finews.splash import WAIT_FOR_ARTICLE
+from finews.splash.compat import SplashRequest
 
 
 class ShareRequests:

@@ -18,6 +18,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, MongoClient, UpdateOne
 from pymongo.errors import PyMongoError
 from pymongo.write_concern import WriteConcern
 from scrapy import signals
+from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import threads
 
 from finews.redact import redact_uri
@@ -264,6 +265,8 @@ def archive_for(crawler: Any) -> Archive | None:
         if archive is None:
             archive = _archives[crawler] = Archive.from_settings(crawler.settings)
             # Closed last, once pipelines and extensions have written their last records.
-            crawler.signals.connect(lambda: threads.deferToThread(archive.close), signal=signals.engine_stopped,
-                                    weak=False)
+            async def close() -> None:
+                await maybe_deferred_to_future(threads.deferToThread(archive.close))
+
+            crawler.signals.connect(close, signal=signals.engine_stopped, weak=False)
         return archive

@@ -1,0 +1,35 @@
+"""The wheel check (scripts/check-wheels.py): it asks the package index, so it fails for a release without wheels."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from conftest import ROOT
+
+
+def test_a_release_without_wheels_for_a_python_fails_the_check(tmp_path):
+    lock = tmp_path / "requirements.lock"
+    lock.write_text("markdown-it-pyrs==0.4.0 \\\n    --hash=sha256:00\n", encoding="utf-8")
+    run = subprocess.run([sys.executable, ROOT / "scripts" / "check-wheels.py", lock, "--python", "3.12,3.13",
+                          "--arch", "x86_64"], capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 1, run.stderr
+    assert "no wheel of markdown-it-pyrs==0.4.0 for CPython 3.13 on manylinux x86_64" in run.stderr
+    assert "CPython 3.12 manylinux x86_64: 1 of 1 packages have wheels" in run.stdout
+    assert "3.12 on" not in run.stderr
+
+
+def test_markers_leave_out_what_a_python_does_not_install(tmp_path):
+    lock = tmp_path / "requirements.lock"
+    lock.write_text("markdown-it-pyrs==0.4.0 ; python_full_version < '3.13'\n", encoding="utf-8")
+    run = subprocess.run([sys.executable, ROOT / "scripts" / "check-wheels.py", lock, "--python", "3.13",
+                          "--arch", "aarch64"], capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stderr
+    assert "CPython 3.13 manylinux aarch64: 0 of 0 packages have wheels" in run.stdout
+
+
+def test_a_missing_lock_is_one_line_and_status_2(tmp_path):
+    run = subprocess.run([sys.executable, ROOT / "scripts" / "check-wheels.py", tmp_path / "nope.lock"],
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert run.returncode == 2
+    assert run.stderr.strip() == f"check-wheels: {tmp_path / 'nope.lock'}: no such lock file"
