@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from finews.parsing.listing import page_links
+from finews.parsing.share import ShareError, parse_share_json
 from finews.parsing.urls import category_url
 from finews.replica import Replica, generate_posts
 from finews.replica.site import HOME_LIMIT
@@ -82,25 +83,27 @@ def test_share_page_is_an_empty_shell(replica):
 
 
 def test_share_json_text_and_content_keys(replica):
+    """The generator's shape: one top-level `text` or `content`, nothing else."""
     status, _, body = get(replica.url + "NewsData/GetNewsText.do?id=NW202204012331570959")
-    data = json.loads(body)["data"]
-    assert status == 200 and data["id"] == "NW202204012331570959"
-    text = data.get("text") or data.get("content")
-    assert text.startswith("\u3000\u3000北京银行") and "<br>" in text
+    data = json.loads(body)
+    assert status == 200 and list(data) == ["content"]
+    assert data["content"].startswith("\u3000\u3000北京银行") and "<br>" in data["content"]
     keys = set()
     for code in ("NW202112082206703990", "NW202112082206672930", "NW202112082206710723"):
         answer = json.loads(get(replica.url + f"NewsData/GetNewsText.do?id={code}")[2])
-        keys |= set(answer["data"]) & {"text", "content"}
+        assert len(answer) == 1
+        keys |= set(answer)
     assert keys == {"text", "content"}
 
 
 def test_share_json_unknown_id(replica):
     status, headers, body = get(replica.url + "NewsData/GetNewsText.do?id=NW000")
     assert status == 404 and headers["Content-Type"].startswith("application/json")
-    assert json.loads(body) == {"success": False, "code": 404, "message": "no article with id 'NW000'", "data": None}
+    assert json.loads(body) == {"success": False, "code": 404, "message": "no article with id 'NW000'"}
 
 
-@pytest.mark.parametrize("fault", ["status_500", "invalid_json", "empty", "wrong_id"])
+@pytest.mark.parametrize("fault", ["status_500", "invalid_json", "empty", "wrong_id", "error_object", "html_200",
+                                   "null", "empty_text"])
 def test_share_json_faults(replica, fault):
     replica.api_faults = {"NW202204012331570959": fault}
     try:
@@ -109,11 +112,13 @@ def test_share_json_faults(replica, fault):
         replica.api_faults = {}
     if fault == "status_500":
         assert status == 500
-    elif fault == "wrong_id":
-        assert json.loads(body)["data"]["id"] != "NW202204012331570959"
-    else:
-        with pytest.raises(ValueError):
-            json.loads(body)
+        return
+    with pytest.raises(ShareError) as caught:  # each answer is told from an article, with its own reason
+        parse_share_json(body, "NW202204012331570959")
+    assert caught.value.reason == {
+        "invalid_json": "api_invalid_json", "empty": "api_invalid_json", "wrong_id": "api_wrong_id",
+        "error_object": "api_no_article", "html_200": "api_html_page", "null": "api_not_an_object",
+        "empty_text": "api_empty_text"}[fault]
 
 
 def test_knobs_latency_errors_truncation(tmp_path):

@@ -6,11 +6,13 @@ import json
 import subprocess
 import sys
 import time
+from urllib.request import urlopen
 
 import pytest
 from conftest import FIXTURE_POSTS, ROOT, CrawlResult, run_crawl
 
 from finews import outcome
+from finews.codes import canonical_info_code
 from finews.normalize import normalize_article
 from finews.parsing.share import ShareError, parse_share_json, parse_share_page
 from finews.replica import Replica, generate_posts
@@ -20,33 +22,81 @@ CODE = "NW202204012331570959"
 DIGEST = "NW202112082206672930"  # an early emnews post: its page has only the digest
 
 
-def answer(**data) -> bytes:
-    return json.dumps({"success": True, "code": 0, "data": {"id": CODE, "title": "标题",
-                                                             "showTime": "2022-04-01 23:13:43", **data}}).encode()
+# As the site's generator reads them: json.loads(answer)['text'] from finews.zning.xyz (media posts),
+# json.loads(answer)['content'] from choicewzp1.eastmoney.com (emnews posts).
+TEXT = "\u3000\u3000第一段&ldquo;引号&rdquo;&amp;符号<br>\u3000\u3000第二段<BR/>"
 
 
 @pytest.mark.parametrize("key", ["text", "content"])
-def test_api_text_or_content_with_breaks_indentation_and_entities(key):
-    text = "\u3000\u3000第一段&ldquo;引号&rdquo;&amp;符号<br/>\u3000\u3000第二段<BR>"
-    raw = parse_share_json(answer(**{key: text}), CODE)
+def test_api_answer_of_the_generators_shape(key):
+    raw = parse_share_json(json.dumps({key: TEXT}, ensure_ascii=False).encode(), CODE)
     article = normalize_article(raw)
     assert article.body_text == "第一段“引号”&符号\n\n第二段"
-    assert (article.info_code, article.title, article.published_at) == (CODE, "标题", "2022-04-01T23:13:43+08:00")
-    assert article.via == "share_api"
+    assert "\u3000" not in article.body_html and article.body_html.count("<p>") == 2
+    assert (article.info_code, article.via) == (CODE, "share_api")
+    assert (raw.title, raw.published_at, raw.source) == (None, None, None)  # the answer has none of them
+
+
+def test_fields_an_answer_carries_are_read():
+    answer = {"content": TEXT, "id": CODE.removeprefix("NW"), "title": "标题", "showTime": "2022-04-01 23:13:43",
+              "mediaName": "证券时报"}
+    article = normalize_article(parse_share_json(json.dumps(answer).encode(), CODE))
+    assert (article.title, article.published_at, article.source) == ("标题", "2022-04-01T23:13:43+08:00", "证券时报")
 
 
 @pytest.mark.parametrize(("body", "reason"), [
-    (b'{"success": false, "code": 404, "message": "no article", "data": null}', "api_no_article"),
-    (b'{"success": true, "data": {"id": ', "api_invalid_json"),
-    (b"", "api_invalid_json"),
-    (b"[1, 2]", "api_invalid_json"),
-    (json.dumps({"success": True, "data": {"id": "NW1", "text": "x"}}).encode(), "api_wrong_id"),
-    (json.dumps({"success": True, "data": {"id": CODE, "text": "<br>\u3000 "}}).encode(), "api_empty_text"),
+    ('{"text": ""}', "api_no_article"),  # an empty string is no article text
+    ('{"content": "\u3000\u3000<br>\u3000 "}', "api_empty_text"),
+    ('{"success": false, "message": "文章不存在"}', "api_no_article"),
+    ('{"error": "not found"}', "api_no_article"),
+    ("<!DOCTYPE html><html><body><h1>系统繁忙</h1></body></html>", "api_html_page"),
+    ("null", "api_not_an_object"),
+    ("[1, 2]", "api_not_an_object"),
+    ('"text"', "api_not_an_object"),
+    ('{"text": "\u3000\u3000', "api_invalid_json"),
+    ("", "api_invalid_json"),
+    ('{"text": "x", "id": "NW1"}', "api_wrong_id"),
+    ('{"text": ["x"]}', "api_no_article"),
 ])
 def test_api_answers_that_are_not_an_article(body, reason):
     with pytest.raises(ShareError) as caught:
-        parse_share_json(body, CODE)
+        parse_share_json(body.encode(), CODE)
     assert caught.value.reason == reason
+
+
+def test_error_messages_travel_with_the_reason():
+    with pytest.raises(ShareError) as caught:
+        parse_share_json('{"success": false, "message": "文章不存在"}'.encode(), CODE)
+    assert caught.value.detail == "文章不存在"
+    with pytest.raises(ShareError) as caught:
+        parse_share_json("<html><body><h1>系统繁忙</h1></body></html>".encode(), CODE)
+    assert caught.value.detail == "系统繁忙"
+
+
+def test_share_spider_reads_both_hosts_answers_through_the_api(mongo, tmp_path):
+    """The replica answers `text` for half the codes and `content` for the other half, nothing else; the
+    answer has no title or date, which come from the archived post."""
+    paths = generate_posts(tmp_path / "posts", 6)
+    codes = [canonical_info_code(path.stem.split("-", 3)[3]) for path in paths]
+    database = mongo.new_database()
+    with Replica(tmp_path / "posts") as server:
+        keys = {code: list(json.loads(urlopen(f"{server.url}NewsData/GetNewsText.do?id={code}").read()))
+                for code in codes}
+        posts = run_crawl(server.url, tmp_path / "posts-crawl", "-a", "share=0", mongo=mongo, database=database)
+        result = run_crawl(server.url, tmp_path / "crawl", "-a", f"codes={','.join(codes)}", spider="share",
+                           mongo=mongo, database=database)
+    assert sorted(map(tuple, keys.values())) == [("content",)] * 3 + [("text",)] * 3
+    assert posts.returncode == 0 and result.returncode == 0, result.log[-2000:]
+    by_code = {item["info_code"]: item for item in result.items}
+    assert sorted(by_code) == sorted(codes)
+    for item in result.items:
+        assert item["via"] == "share_api" and item["share_status"] == "ok"
+        assert item["body_text"].count("\n\n") >= 1 and "\u3000" not in item["body_html"]
+        assert item["title"] and item["published_at"].endswith("+08:00")
+    assert result.stat("finews/share/ok/api") == 6
+    assert result.stat("finews/share/ok/render") == 0
+    stored = mongo.db(database).articles
+    assert stored.count_documents({"share_status": "ok", "seen_via": "share_api"}) == 6
 
 
 def test_rendered_page_without_article_is_an_error():
@@ -81,7 +131,7 @@ def test_digest_becomes_full_after_its_share_page_and_keeps_the_longer_body(repl
     articles = mongo.db(database).articles
     before = articles.find_one({"_id": DIGEST})
     assert before["body_kind"] == "digest"
-    assert DIGEST in {code for code, _ in _missing(mongo, database)}
+    assert DIGEST in {code for code, _, _ in _missing(mongo, database)}
     share = run_crawl(replica.url, tmp_path / "share", "-a", "missing=1", spider="share", mongo=mongo,
                       database=database)
     assert share.returncode == 0 and share.stat("finews/articles/revised") >= 1
@@ -89,7 +139,7 @@ def test_digest_becomes_full_after_its_share_page_and_keeps_the_longer_body(repl
     assert after["body_kind"] == "full" and after["via"] == "share_api" and after["share_status"] == "ok"
     assert len(after["body_text"]) > len(before["body_text"])
     assert after["revisions"][0]["body_text"] == before["body_text"]
-    assert DIGEST not in {code for code, _ in _missing(mongo, database)}
+    assert DIGEST not in {code for code, _, _ in _missing(mongo, database)}
     # The post page again (a refresh) keeps the fuller body.
     run_crawl(replica.url, tmp_path / "again", "-a", "refresh=1", "-a", "share=0", mongo=mongo, database=database)
     assert articles.find_one({"_id": DIGEST})["body_text"] == after["body_text"]

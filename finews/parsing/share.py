@@ -1,9 +1,16 @@
 """The share page's article: from its JSON endpoint, or from the page as Splash rendered it.
 
 ``…/html_News/NewsShare.html?infoCode=X`` is an empty shell its script fills
-from ``…/NewsData/GetNewsText.do?id=X``: ``{"success": true, "data": {"id",
-"title", "showTime", "mediaName", "text" | "content"}}``, the text an HTML
-fragment of ``<br>``-separated, full-width-indented paragraphs.
+from ``…/NewsData/GetNewsText.do?id=X``. What that endpoint answers is known from
+its one real client, the site's own generator scripts (public repository
+zning1994/finews, run by its GitHub Actions every few minutes): a JSON object whose
+top-level ``text`` (media posts, through finews.zning.xyz:
+``json.loads(get_url(".../NewsData/GetNewsText.do?id=" + infoCode))['text']``) or
+``content`` (emnews posts, through choicewzp1.eastmoney.com and, in one version,
+finews.zning.xyz: ``...['content']``) is the article, an HTML fragment of
+``<br>``-separated, full-width-indented paragraphs. No evidence shows any other
+field, nor an envelope around these two: the shape finews read before
+(``{"success": true, "data": {...}}``) was the replica's invention, and is gone.
 """
 
 from __future__ import annotations
@@ -42,35 +49,50 @@ def api_url(base: str, code: str) -> str:
 
 
 def text_to_html(text: str) -> str:
-    """The endpoint's ``<br>``-separated text as paragraphs (entities and inline markup kept for sanitizing)."""
-    return "".join(f"<p>{part}</p>" for part in _BREAK.split(text) if part.strip())
+    """The endpoint's ``<br>``-separated text as paragraphs (entities and inline markup kept for sanitizing),
+    without the full-width indentation, which the generator removed from the posts too (``.replace("　　", "")``)."""
+    return "".join(f"<p>{part}</p>" for part in (p.strip() for p in _BREAK.split(text)) if part)
+
+
+# Read only when an answer carries them (no evidence shows they ever do: the generator reads text or
+# content alone, and the post page gives title, date and media name); an answer's own id that names
+# another article is refused.
+_OPTIONAL = {"title": "title", "published_at": "showTime", "source": "mediaName"}
 
 
 def parse_share_json(body: bytes | str, code: str) -> Article:
-    """The raw article of an API answer for ``code``; ShareError when the answer is not one."""
+    """The raw article of an API answer for ``code``; ShareError, with the reason, when the answer is not one.
+
+    With no id in the answer, what tells a wrong or empty answer from an article is its shape: an
+    HTML page served as 200 (``api_html_page``), JSON that does not parse (``api_invalid_json``),
+    JSON ``null`` or another non-object (``api_not_an_object``), an object without a string
+    ``text`` or ``content`` (an error object: ``api_no_article``, with its message), and a text
+    with nothing but breaks and indentation (``api_empty_text``).
+    """
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    if body.lstrip()[:1] == "<":
+        try:
+            said = clean_inline(lxml.html.fromstring(body).text_content())
+        except (lxml.etree.ParserError, ValueError):
+            said = ""
+        raise ShareError("api_html_page", said[:200] or "an HTML page")
     try:
         answer = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except ValueError as exc:
         raise ShareError("api_invalid_json", str(exc)[:200]) from exc
     if not isinstance(answer, dict):
-        raise ShareError("api_invalid_json", "not an object")
-    data = answer.get("data")
-    if not answer.get("success") or not isinstance(data, dict):
-        raise ShareError("api_no_article", str(answer.get("message") or answer.get("code") or "no data")[:200])
-    answered = canonical_info_code(str(data.get("id") or ""))
-    if answered != canonical_info_code(code):
-        raise ShareError("api_wrong_id", f"asked {code}, got {data.get('id')!r}")
-    text = data.get("text") or data.get("content")
-    if not isinstance(text, str) or not clean_inline(_BREAK.sub(" ", text)):
-        raise ShareError("api_empty_text", "neither text nor content")
-    return Article(
-        info_code=answered,
-        title=data.get("title") or None,
-        published_at=data.get("showTime") or None,
-        source=data.get("mediaName") or None,
-        body_html=text_to_html(text),
-        via="share_api",
-    )
+        raise ShareError("api_not_an_object", f"JSON {type(answer).__name__}: {body[:100]!r}")
+    text = answer.get("text") or answer.get("content")
+    if not isinstance(text, str):
+        why = answer.get("message") or answer.get("error") or answer.get("code") or f"fields: {sorted(answer)}"
+        raise ShareError("api_no_article", str(why)[:200])
+    if not clean_inline(_BREAK.sub(" ", text)):
+        raise ShareError("api_empty_text", "text holds no words")
+    if answer.get("id") is not None and canonical_info_code(str(answer["id"])) != canonical_info_code(code):
+        raise ShareError("api_wrong_id", f"asked {code}, got {answer['id']!r}")
+    extra = {field: answer[key] for field, key in _OPTIONAL.items() if isinstance(answer.get(key), str) and answer[key]}
+    return Article(info_code=canonical_info_code(code), body_html=text_to_html(text), via="share_api", **extra)
 
 
 def parse_share_page(html: str | bytes, code: str) -> Article:

@@ -116,17 +116,17 @@ SHARE_SHELL = """<!DOCTYPE html>
     if (xhr.readyState !== 4) { return; }
     var data = null;
     try { data = JSON.parse(xhr.responseText); } catch (e) { data = null; }
-    if (!data || !data.success || !data.data) {
+    var text = data && (data.text || data.content);
+    if (typeof text !== "string" || !text) {
       var error = document.getElementById("newsError");
       error.style.display = "block";
       error.innerHTML = "文章不存在";
       return;
     }
-    var news = data.data;
-    document.getElementById("newsTitle").innerHTML = news.title;
-    document.getElementById("newsTime").innerHTML = news.showTime;
-    document.getElementById("newsSource").innerHTML = news.mediaName;
-    document.getElementById("ContentBody").innerHTML = news.text || news.content;
+    if (data.title) { document.getElementById("newsTitle").innerHTML = data.title; }
+    if (data.showTime) { document.getElementById("newsTime").innerHTML = data.showTime; }
+    if (data.mediaName) { document.getElementById("newsSource").innerHTML = data.mediaName; }
+    document.getElementById("ContentBody").innerHTML = text;
   };
   xhr.send(null);
 })();

@@ -24,6 +24,17 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128
 
 
+# Answers of 200 that are no article: (content type, body).
+_JSON = "application/json; charset=utf-8"
+API_FAULT_BODIES = {
+    "empty": (_JSON, b""),
+    "error_object": (_JSON, '{"success": false, "message": "文章不存在"}'.encode()),
+    "html_200": ("text/html; charset=utf-8", "<html><body><h1>系统繁忙</h1></body></html>".encode()),
+    "null": (_JSON, b"null"),
+    "empty_text": (_JSON, '{"text": "\u3000\u3000<br>\u3000\u3000"}'.encode()),
+}
+
+
 class Replica:
     """Serve a ``Site`` on 127.0.0.1 in a background thread.
 
@@ -31,8 +42,9 @@ class Replica:
     every answer, ``error_rate`` share of answers that are 503, ``truncate_rate``
     share of bodies cut short (the connection closes before Content-Length is
     reached), ``api_faults`` {info code: "status_500" | "invalid_json" | "empty" |
-    "wrong_id"} for direct calls of the share JSON endpoint ("*" for every code;
-    the share page's own XHR still gets the article).
+    "wrong_id" | "error_object" | "html_200" | "null" | "empty_text"} for direct calls
+    of the share JSON endpoint ("*" for every code; the share page's own XHR still
+    gets the article).
     """
 
     def __init__(self, posts_dir: str | Path, *, host: str = "127.0.0.1", port: int = 0,
@@ -184,20 +196,19 @@ def _handler_for(replica: Replica) -> type[BaseHTTPRequestHandler]:
             from_page = self.headers.get("X-Requested-With") == "XMLHttpRequest"
             fault = None if from_page else replica.api_faults.get(code) or replica.api_faults.get("*")
             answer = replica.site.api_answer(code) if code else None
-            json_type = "application/json; charset=utf-8"
             if fault == "status_500":
                 self._send(500, "text/html; charset=utf-8", b"<h1>500 Internal Server Error</h1>", kind, path, head)
             elif fault == "invalid_json":
-                self._send(200, json_type, b'{"success": true, "data": {"id": ', kind, path, head)
-            elif fault == "empty":
-                self._send(200, json_type, b"", kind, path, head)
+                self._send(200, _JSON, b'{"text": "\\u3000\\u3000', kind, path, head)
+            elif fault in API_FAULT_BODIES:
+                self._send(200, API_FAULT_BODIES[fault][0], API_FAULT_BODIES[fault][1], kind, path, head)
             elif answer is None:
-                self._send(404, json_type, api_error(code), kind, path, head)
+                self._send(404, _JSON, api_error(code), kind, path, head)
             else:
                 if fault == "wrong_id":
-                    answer["data"]["id"] = "NW000000000000000000"
+                    answer["id"] = "NW000000000000000000"
                 body = json.dumps(answer, ensure_ascii=False).encode("utf-8")
-                self._send(200, json_type, body, kind, path, head)
+                self._send(200, _JSON, body, kind, path, head)
 
         def _send(self, status: int, content_type: str | None, body: bytes, kind: str, path: str,
                   head: bool, page: Page | None = None) -> None:

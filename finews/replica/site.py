@@ -141,7 +141,9 @@ class Site:
         return normalize_article(article_from_source(post.source, self.site_url))
 
     def api_answer(self, code: str) -> dict | None:
-        """The JSON of ``/NewsData/GetNewsText.do?id=<code>``: the article text with <br> and indentation."""
+        """The JSON of ``/NewsData/GetNewsText.do?id=<code>``, in the shape the site's generator reads
+        (finews/parsing/share.py): the article text, <br>-separated and indented, as a top-level
+        ``text`` or ``content`` and nothing else."""
         article = self.article(code)
         if article is None:
             return None
@@ -150,19 +152,9 @@ class Site:
             # A digest-only post: the original article (which the replica does not have) is longer.
             paragraphs += [f"{article.title}。{paragraphs[0]}", "（本文为东方财富网全文，转载请注明出处。）"]
         text = "<br>".join("\u3000\u3000" + html.escape(p, quote=False) for p in paragraphs)
+        # Media posts' share host answers `text`, the emnews host `content`: one key for each half of the codes.
         key = "text" if int(article.info_code[-1]) % 2 == 0 else "content"
-        return {
-            "success": True,
-            "code": 0,
-            "message": "ok",
-            "data": {
-                "id": article.info_code,
-                "title": article.title,
-                "showTime": (article.published_at or "")[:19].replace("T", " "),
-                "mediaName": article.source,
-                key: text,
-            },
-        }
+        return {key: text}
 
     def _build(self, path: str) -> Page:
         if path in ("/", "/index.html"):
@@ -217,6 +209,6 @@ def _page(status: int, content_type: str, text: str) -> Page:
 
 def api_error(code: str) -> bytes:
     return json.dumps(
-        {"success": False, "code": 404, "message": f"no article with id {code!r}", "data": None},
+        {"success": False, "code": 404, "message": f"no article with id {code!r}"},
         ensure_ascii=False,
     ).encode("utf-8")

@@ -130,7 +130,8 @@ class FinewsSpider(ShareRequests, scrapy.Spider):
         page.article.fetched_at = utc_now_iso()
         yield page.article
         if self.follow_share and page.share_link:
-            yield from self.share_requests(share_info_code(page.share_link), page.share_link)
+            post = {"title": page.article.title, "published_at": page.article.published_at}
+            yield from self.share_requests(share_info_code(page.share_link), page.share_link, post)
         # Posts link back to their category: that is how categories are discovered.
         for slug in page.category_links:
             yield from self._category(slug)

@@ -17,6 +17,7 @@ from scrapy.exceptions import CloseSpider
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import threads
 
+from finews.codes import canonical_info_code
 from finews.spiders.sharing import ShareRequests
 from finews.storage.archive import archive_for
 
@@ -47,16 +48,23 @@ class ShareSpider(ShareRequests, scrapy.Spider):
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        targets: list[tuple[str, str | None]] = [(code, None) for code in self.codes]
+        # The answer carries only the text: title and date come from the archive, for codes it has.
+        targets: list[tuple[str, str | None, dict[str, Any]]] = [(code, None, {}) for code in self.codes]
+        if self.archive is not None and self.codes:
+            known = await self._from_archive(self.archive.share_targets, [canonical_info_code(c) for c in self.codes])
+            targets = [known.get(canonical_info_code(code), (code, None, {})) for code in self.codes]
         if self.missing:
             if self.archive is None:
                 raise CloseSpider("-a missing=1 needs the archive (FINEWS_STORE)")
-            try:
-                found = await maybe_deferred_to_future(threads.deferToThread(self.archive.missing_share, self.limit))
-            except PyMongoError as exc:
-                raise CloseSpider(f"archive not answering: {type(exc).__name__}") from exc
+            found = await self._from_archive(self.archive.missing_share, self.limit)
             self.logger.info("%d archived article(s) without their share page", len(found))
             targets += found
-        for code, link in targets:
-            for request in self.share_requests(code, link):
+        for code, link, post in targets:
+            for request in self.share_requests(code, link, post):
                 yield request
+
+    async def _from_archive(self, query: Any, argument: Any) -> Any:
+        try:
+            return await maybe_deferred_to_future(threads.deferToThread(query, argument))
+        except PyMongoError as exc:
+            raise CloseSpider(f"archive not answering: {type(exc).__name__}") from exc

@@ -38,8 +38,13 @@ class ShareRequests:
         self.splash_timeout = settings.getfloat("FINEWS_SPLASH_TIMEOUT")
         self._share_seen: set[str] = set()
 
-    def share_requests(self, code: str | None, link: str | None = None) -> Iterator[scrapy.Request]:
-        """The API request for an article's share page, once per info code; nothing for other hosts."""
+    def share_requests(self, code: str | None, link: str | None = None,
+                       post: dict[str, Any] | None = None) -> Iterator[scrapy.Request]:
+        """The API request for an article's share page, once per info code; nothing for other hosts.
+
+        ``post`` is what the post page (or the archive) says of the article: its ``title`` and
+        ``published_at``, which the endpoint's answer does not carry (finews/parsing/share.py).
+        """
         code = canonical_info_code(code)
         if not code or code in self._share_seen:
             return
@@ -55,7 +60,7 @@ class ShareRequests:
         yield scrapy.Request(
             api_url(base, code), callback=self.parse_share_api, errback=self.share_api_failed, dont_filter=True,
             # No retries: a failed answer sends the page to Splash, which is the retry.
-            meta={"share_code": code, "share_page": page, "dont_retry": True},
+            meta={"share_code": code, "share_page": page, "share_post": post or {}, "dont_retry": True},
         )
 
     def parse_share_api(self, response: Response) -> Iterator[Any]:
@@ -63,13 +68,13 @@ class ShareRequests:
         try:
             article = parse_share_json(response.body, code)
         except ShareError as exc:
-            yield from self._render(code, page, exc.reason, exc.detail)
+            yield from self._render(code, page, response.meta["share_post"], exc.reason, exc.detail)
             return
-        yield self._shared(article, page, "api")
+        yield self._shared(article, page, "api", response.meta["share_post"])
 
     def share_api_failed(self, failure: Failure) -> Iterator[Any]:
         meta = failure.request.meta
-        yield from self._render(meta["share_code"], meta["share_page"], *_why(failure, "api"))
+        yield from self._render(meta["share_code"], meta["share_page"], meta["share_post"], *_why(failure, "api"))
 
     def parse_share_render(self, response: Response) -> Iterator[Any]:
         code, page = response.meta["share_code"], response.meta["share_page"]
@@ -81,26 +86,28 @@ class ShareRequests:
         except ShareError as exc:
             self._failed(code, page, exc.reason, exc.detail)
             return
-        yield self._shared(article, page, "render")
+        yield self._shared(article, page, "render", response.meta["share_post"])
 
     def share_render_failed(self, failure: Failure) -> None:
         meta = failure.request.meta
         self._failed(meta["share_code"], meta["share_page"], *_why(failure, "render"))
 
-    def _render(self, code: str, page: str, reason: str, detail: str) -> Iterator[Any]:
+    def _render(self, code: str, page: str, post: dict[str, Any], reason: str, detail: str) -> Iterator[Any]:
         self.crawler.stats.inc_value(f"finews/share/api_failed/{reason}")
         if not self.splash_url:
             self._failed(code, page, reason, f"{detail}; no SPLASH_URL to render the page")
             return
         yield SplashRequest(
             page, callback=self.parse_share_render, errback=self.share_render_failed, endpoint="execute",
-            dont_filter=True, meta={"share_code": code, "share_page": page},
+            dont_filter=True, meta={"share_code": code, "share_page": page, "share_post": post},
             args={"lua_source": WAIT_FOR_ARTICLE, "timeout": self.splash_timeout, "max_wait": self.splash_wait,
                   "allowed_hosts": [urlsplit(page).hostname]},
         )
 
-    def _shared(self, article: Article, page: str, path: str) -> Article:
+    def _shared(self, article: Article, page: str, path: str, post: dict[str, Any]) -> Article:
         self.crawler.stats.inc_value(f"finews/share/ok/{path}")
+        article.title = article.title or post.get("title")
+        article.published_at = article.published_at or post.get("published_at")
         article.share_url = page
         article.share_status = "ok"
         article.share_fetched_at = article.fetched_at = utc_now_iso()

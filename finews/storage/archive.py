@@ -21,6 +21,7 @@ from scrapy import signals
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import threads
 
+from finews.dates import iso_cst
 from finews.redact import redact_uri
 from finews.storage import documents
 from finews.storage.embedded import EmbeddedServer
@@ -197,11 +198,16 @@ class Archive:
         ]
         return self.articles.bulk_write(ops, ordered=False).matched_count
 
-    def missing_share(self, limit: int = 0) -> list[tuple[str, str | None]]:
-        """(info code, share link) of articles whose share page is not read yet: digests, failures, never tried."""
+    def missing_share(self, limit: int = 0) -> list[tuple[str, str | None, dict[str, Any]]]:
+        """(info code, share link, title and date) of articles whose share page is not read yet: digests,
+        failures, never tried."""
         query = {"share_status": {"$ne": "ok"}, "$or": [{"body_kind": "digest"}, {"share_url": {"$ne": None}}]}
-        cursor = self.articles.find(query, {"share_url": 1}).sort("published_at", -1).limit(limit)
-        return [(d["_id"], d.get("share_url")) for d in cursor]
+        cursor = self.articles.find(query, _SHARE_FIELDS).sort("published_at", -1).limit(limit)
+        return [_share_target(d) for d in cursor]
+
+    def share_targets(self, codes: list[str]) -> dict[str, tuple[str, str | None, dict[str, Any]]]:
+        """What the archive has of these info codes for their share pages, as ``missing_share`` gives it."""
+        return {d["_id"]: _share_target(d) for d in self.articles.find({"_id": {"$in": codes}}, _SHARE_FIELDS)}
 
     def known_codes(self, codes: list[str]) -> set[str]:
         """Which of these info codes the archive has (one query, for one listing page's posts)."""
@@ -254,6 +260,15 @@ def _layers(docs: list[dict[str, Any]]) -> list[dict[str, dict[str, Any]]]:
             layers.append(layer)
         layer[doc["_id"]] = doc
     return layers
+
+
+_SHARE_FIELDS = {"share_url": 1, "title": 1, "published_at": 1}
+
+
+def _share_target(doc: dict[str, Any]) -> tuple[str, str | None, dict[str, Any]]:
+    published = doc.get("published_at")
+    post = {"title": doc.get("title"), "published_at": iso_cst(published) if published else None}
+    return doc["_id"], doc.get("share_url"), post
 
 
 def archive_for(crawler: Any) -> Archive | None:

@@ -1,7 +1,10 @@
-"""The wheel check (scripts/check-wheels.py): it asks the package index, so it fails for a release without wheels."""
+"""The lock and the wheel check (scripts/check-wheels.py); both ask the package index."""
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
 import subprocess
 import sys
 
@@ -33,3 +36,19 @@ def test_a_missing_lock_is_one_line_and_status_2(tmp_path):
                          capture_output=True, text=True, timeout=60, check=False)
     assert run.returncode == 2
     assert run.stderr.strip() == f"check-wheels: {tmp_path / 'nope.lock'}: no such lock file"
+
+
+def test_make_lock_pins_the_whole_tree_with_hashes(tmp_path):
+    """README's `make lock`, as written, in a copy of the files it reads and writes (the venv is the project's)."""
+    for name in ("Makefile", "pyproject.toml", "requirements.lock"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    (tmp_path / ".venv").symlink_to(ROOT / ".venv")
+    os.utime(ROOT / ".venv" / "bin" / ".installed")  # newer than the copies: make keeps the venv
+    run = subprocess.run(["make", "lock"], cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stderr
+    text = (tmp_path / "requirements.lock").read_text(encoding="utf-8")
+    entries = re.split(r"\n(?=[a-z0-9])", text.strip())
+    pinned = {entry.split("==")[0] for entry in entries}
+    assert {"scrapy", "scrapy-splash", "pyromark", "twisted", "pymongo", "pytest"} <= pinned
+    for entry in entries:
+        assert re.match(r"[a-z0-9._-]+==\S+", entry) and "--hash=sha256:" in entry, entry[:200]
