@@ -7,7 +7,10 @@ Generates post sources in the fixtures' formats (10,000 and 50,000 files), then:
    files through the downloader and does nothing): why the posts spider reads local files itself;
 2. end to end into a SecantusDB server: files/s, beside that server's own bulk-write ceiling for
    the same documents (a raw unordered bulk_write of upserts, indexes as the archive's):
-   target >= 0.8 x the ceiling.
+   target >= 0.8 x the ceiling;
+3. the article contract's check (finews/schemas/item.schema.json): microseconds an article for the
+   validation pipeline's compiled check (fastjsonschema) and for jsonschema on the same articles, beside
+   the milliseconds a file costs the import: whether the compiled check still pays.
 """
 
 from __future__ import annotations
@@ -85,6 +88,26 @@ def ceiling(uri: str, folder: Path) -> float:
     return len(docs) / (time.perf_counter() - started)
 
 
+def contract_cost(folder: Path, count: int = 2000) -> tuple[float, float]:
+    """Microseconds an article: the validation pipeline's compiled contract, and jsonschema on the same schema."""
+    from jsonschema import Draft202012Validator  # noqa: PLC0415 - a test dependency, measured here only
+
+    from finews.pipelines.validate import ValidatePipeline, item_schema  # noqa: PLC0415
+
+    articles = [normalize_article(article_from_source(read_source(p.read_bytes(), p.name), "https://h"))
+                for p in sorted((folder / "_posts").glob("*.md"))[:count]]
+    pipeline = ValidatePipeline(max_body_chars=1_000_000)
+    reference = Draft202012Validator(item_schema(1_000_000), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    started = time.perf_counter()
+    for article in articles:
+        pipeline.process_item(article)
+    compiled = time.perf_counter() - started
+    started = time.perf_counter()
+    for article in articles:
+        reference.is_valid(vars(article))
+    return compiled / len(articles) * 1e6, (time.perf_counter() - started) / len(articles) * 1e6
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--small", type=int, default=10_000)
@@ -120,6 +143,10 @@ def main() -> None:
     print(f"end to end into SecantusDB, {args.e2e} files: {rate:7.1f} files/s ({stored} articles stored); "
           f"the server's bulk_write ceiling for the same documents: {top:7.1f} docs/s; ratio {rate / top:.2f} "
           "(target >= 0.8)")
+    compiled_us, jsonschema_us = contract_cost(small)
+    print(f"article contract: compiled check {compiled_us:.1f} us an article, jsonschema {jsonschema_us:.1f} us "
+          f"(an imported file costs {1e6 / small_rate:.0f} us; jsonschema would add "
+          f"{jsonschema_us / (1e6 / small_rate):.0%})")
     print(json.dumps({"files_per_s_storage_off": round(small_rate, 1), "scrapy_floor_files_per_s": round(floor, 1),
                       "rss_mb": {args.small: round(small_rss), args.large: round(large_rss)},
                       "end_to_end_files_per_s": round(rate, 1), "server_ceiling_docs_per_s": round(top, 1)}))

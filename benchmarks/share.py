@@ -17,6 +17,7 @@ pipelines' normalizing and checking) only.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import resource
@@ -27,6 +28,7 @@ import time
 from pathlib import Path
 
 from finews.codes import canonical_info_code
+from finews.parsing.source import read_source
 from finews.replica import Replica, generate_posts
 from finews.splash.process import SplashProcess
 
@@ -35,13 +37,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Scrapy alone: the same JSON requests, under the same settings, and nothing done with the answers.
 SCRAPY_ALONE = '''
+import json
 import scrapy
 from pathlib import Path
 class FetchOnly(scrapy.Spider):
     name = "fetch_only"
     custom_settings = {"ITEM_PIPELINES": {}}
     async def start(self):
-        for code in Path(self.codes_file).read_text(encoding="utf-8").split():
+        for line in Path(self.codes_file).read_text(encoding="utf-8").splitlines():
+            code = json.loads(line)["info_code"]
             yield scrapy.Request(f"{self.base_url}NewsData/GetNewsText.do?id={code}", dont_filter=True)
     def parse(self, response):
         return None
@@ -139,7 +143,11 @@ def main() -> None:
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="finews-share-bench-"))
     paths = generate_posts(workdir / "posts", args.posts)
-    codes = [canonical_info_code(p.stem.split("-", 3)[3]) for p in paths]
+    # One article a line, as `finews export` writes them: the endpoint's answer has the text only, and
+    # the post's title and date (which a crawl takes from the post page or the archive) come from here.
+    sources = [read_source(p.read_bytes(), p.name) for p in paths]
+    codes = [json.dumps({"info_code": canonical_info_code(p.stem.split("-", 3)[3]), "title": s.title,
+                         "published_at": s.date}, ensure_ascii=False) for p, s in zip(paths, sources, strict=True)]
     codes_file = workdir / "codes.txt"
     codes_file.write_text("\n".join(codes), encoding="utf-8")
     few = workdir / "codes-100.txt"

@@ -23,9 +23,9 @@ CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 8
 # A page yields one article and a few links, and the pipelines answer at once: Scrapy sets up
 # CONCURRENT_ITEMS parallel output handlers for every response whatever it yields, and its
-# default of 100 cost more than the parsing (benchmarks/crawl.py; 1 instead of 16: a tenth
-# less CPU an article on benchmarks/share.py's API path). The store's backpressure still holds
-# a response's output while the database is behind.
+# default of 100 cost more than the parsing (benchmarks/crawl.py). Still pays on Scrapy 2.19:
+# benchmarks/share.py's API path took 1.09-1.11 CPU ms an article at 1, 1.17 at 16 (2026-12-05).
+# The store's backpressure still holds a response's output while the database is behind.
 CONCURRENT_ITEMS = 1
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5
@@ -39,10 +39,10 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 
-# Twisted's own epoll reactor, not Scrapy 2.13's asyncio default: nothing in finews awaits asyncio,
-# and bridging every coroutine through an asyncio Future cost about a tenth of the CPU a request
-# takes (benchmarks/share.py's API path; Linux only, as the deployment is).
-TWISTED_REACTOR = "twisted.internet.epollreactor.EPollReactor"
+# Scrapy's own reactor (asyncio): on Scrapy 2.13 Twisted's epoll reactor saved about a tenth of the
+# CPU a request takes, on 2.19 it no longer pays (2026-12-05, benchmarks/share.py's API path: epoll
+# 856-893 articles/s, asyncio 871-899; benchmarks/crawl.py: epoll 654-662 pages/s, asyncio 671-677),
+# and Scrapy's extensions that need asyncio (RemoteControl) work with it.
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

@@ -83,10 +83,13 @@ def _stat_sources() -> str:
 
 
 def known_stat(name: str) -> bool:
-    """Some code of finews or Scrapy names this stat, whole or as the prefix of an f-string."""
+    """Some code of finews or Scrapy names this stat: whole, or as an f-string prefix whose last part is
+    one of the code's string literals (``finews/dropped/{reason}`` with ``"missing_title"``) or a number."""
     sources = _stat_sources()
-    prefix = name.rsplit("/", 1)[0]
-    return f'"{name}"' in sources or f"'{name}'" in sources or f'f"{prefix}/{{' in sources
+    prefix, last = name.rsplit("/", 1)
+    if f'"{name}"' in sources or f"'{name}'" in sources:
+        return True
+    return f'f"{prefix}/{{' in sources and (last.isdigit() or f'"{last}"' in sources or f"'{last}'" in sources)
 
 
 @functools.cache

@@ -211,3 +211,19 @@ def _command(base_url, uri, database, data, *extra):
             "-s", f"MONGO_URI={uri}", "-s", f"FINEWS_MONGO_DATABASE={database}", "-s", f"FINEWS_DATA_DIR={data}",
             "-s", f"FINEWS_SHARE_BASE_URL={base_url}", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "TELNETCONSOLE_ENABLED=0",
             "-s", "FINEWS_MONGO_FLUSH_SECONDS=0.3", *extra]
+
+
+def test_codes_file_takes_codes_and_exported_articles(tmp_path):
+    from finews.spiders.share import ShareSpider  # noqa: PLC0415
+
+    codes_file = tmp_path / "codes.txt"
+    codes_file.write_text("# a comment\nNW1\n" + json.dumps(
+        {"info_code": CODE, "share_url": "http://finews.zning.xyz/html_News/NewsShare.html?infoCode=" + CODE,
+         "title": "标题", "published_at": "2022-04-01T23:13:43+08:00", "body_text": "…"}, ensure_ascii=False) + "\n",
+        encoding="utf-8")
+    spider = ShareSpider(codes="NW2", codes_file=str(codes_file))
+    assert spider.targets == [
+        ("NW2", None, {}), ("NW1", None, {}),
+        (CODE, "http://finews.zning.xyz/html_News/NewsShare.html?infoCode=" + CODE,
+         {"title": "标题", "published_at": "2022-04-01T23:13:43+08:00"}),
+    ]

@@ -16,6 +16,7 @@ from scrapy import Spider
 from scrapy.core.downloader import Downloader
 from scrapy.core.downloader.middleware import DownloaderMiddlewareManager
 from scrapy.pipelines import ItemPipelineManager
+from scrapy.utils.project import get_project_settings
 from scrapy.utils.reactor import install_reactor, is_reactor_installed
 from scrapy.utils.test import get_crawler
 
@@ -49,7 +50,7 @@ def crawler():
     settings = {name: value for name, value in vars(project_settings).items() if name.isupper()}
     settings["SPLASH_URL"] = "http://127.0.0.1:8050"
     if not is_reactor_installed():  # the Downloader needs one, as in a crawl; nothing here runs it
-        install_reactor(settings["TWISTED_REACTOR"])
+        install_reactor(get_project_settings()["TWISTED_REACTOR"])
     return get_crawler(Spider, settings_dict=settings)
 
 

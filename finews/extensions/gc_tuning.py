@@ -7,6 +7,10 @@ the collector, 0.05 s with these settings. At engine start the objects alive so 
 are frozen (never scanned again; they live for the whole run anyway) and the gen-0
 threshold is raised to FINEWS_GC_THRESHOLD. Reference counting still frees nearly
 everything at once; only cycles wait a little longer. 0 turns it off.
+
+Still pays on Scrapy 2.19 (2026-12-05, benchmarks/crawl.py, 5,000 posts): 649-661 pages/s with it,
+613-631 without; the import (benchmarks/import.py, storage off) is the same either way (1,603 and
+1,620 files/s), its objects being short-lived.
 """
 
 from __future__ import annotations

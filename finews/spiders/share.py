@@ -1,12 +1,14 @@
 """Share pages for given info codes, or for every archived article whose share page is not read yet.
 
     scrapy crawl share -a codes=NW202204012331570959,NW202112082206672930
-    scrapy crawl share -a codes_file=codes.txt        # one code a line
+    scrapy crawl share -a codes_file=codes.txt        # one code a line, or one article a line as JSON
+    scrapy crawl share -a codes_file=articles.jsonl   # (finews export's jsonl: info_code, share_url, title, …)
     scrapy crawl share -a missing=1 [-a limit=500]    # digests, failures, never tried
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -30,14 +32,14 @@ class ShareSpider(ShareRequests, scrapy.Spider):
         super().__init__(**kwargs)
         self.run_arguments = {k: v for k, v in {"codes": codes, "codes_file": codes_file, "missing": missing,
                                                 "limit": limit, **kwargs}.items() if v is not None}
-        listed = [c.strip() for c in (codes or "").split(",") if c.strip()]
+        listed = [(c.strip(), None, {}) for c in (codes or "").split(",") if c.strip()]
         if codes_file:
-            listed += [line.strip() for line in Path(codes_file).read_text(encoding="utf-8").splitlines()
+            listed += [_target(line.strip()) for line in Path(codes_file).read_text(encoding="utf-8").splitlines()
                        if line.strip() and not line.startswith("#")]
-        self.codes = listed
+        self.targets: list[tuple[str, str | None, dict[str, Any]]] = listed
         self.missing = (missing or "").strip().lower() in ("1", "true", "yes", "on")
         self.limit = int(limit or 0)
-        if not self.codes and not self.missing:
+        if not self.targets and not self.missing:
             raise ValueError("give -a codes=…, -a codes_file=… or -a missing=1")
 
     @classmethod
@@ -48,11 +50,13 @@ class ShareSpider(ShareRequests, scrapy.Spider):
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        # The answer carries only the text: title and date come from the archive, for codes it has.
-        targets: list[tuple[str, str | None, dict[str, Any]]] = [(code, None, {}) for code in self.codes]
-        if self.archive is not None and self.codes:
-            known = await self._from_archive(self.archive.share_targets, [canonical_info_code(c) for c in self.codes])
-            targets = [known.get(canonical_info_code(code), (code, None, {})) for code in self.codes]
+        # The answer carries only the text: title and date come from the codes file or the archive.
+        targets = self.targets
+        if self.archive is not None and targets:
+            codes = [canonical_info_code(code) for code, _, _ in targets]
+            known = await self._from_archive(self.archive.share_targets, codes)
+            targets = [target if target[2] else known.get(canonical_info_code(target[0]), target)
+                       for target in targets]
         if self.missing:
             if self.archive is None:
                 raise CloseSpider("-a missing=1 needs the archive (FINEWS_STORE)")
@@ -68,3 +72,15 @@ class ShareSpider(ShareRequests, scrapy.Spider):
             return await maybe_deferred_to_future(threads.deferToThread(query, argument))
         except PyMongoError as exc:
             raise CloseSpider(f"archive not answering: {type(exc).__name__}") from exc
+
+
+def _target(line: str) -> tuple[str, str | None, dict[str, Any]]:
+    """A codes file line: an info code, or an article as JSON (its share link, title and date are used)."""
+    if not line.startswith("{"):
+        return line, None, {}
+    try:
+        article = json.loads(line)
+    except ValueError as exc:
+        raise ValueError(f"codes_file: not a JSON article: {line[:80]!r}") from exc
+    post = {key: article[key] for key in ("title", "published_at") if article.get(key)}
+    return str(article.get("info_code") or ""), article.get("share_url"), post
