@@ -11,11 +11,17 @@ import sys
 from conftest import ROOT
 
 
-def test_a_release_without_wheels_for_a_python_fails_the_check(tmp_path):
+def check_wheels(tmp_path, lock_text: str, *args: str) -> subprocess.CompletedProcess:
+    """scripts/check-wheels.py on a lock of these lines."""
     lock = tmp_path / "requirements.lock"
-    lock.write_text("markdown-it-pyrs==0.4.0 \\\n    --hash=sha256:00\n", encoding="utf-8")
-    run = subprocess.run([sys.executable, ROOT / "scripts" / "check-wheels.py", lock, "--python", "3.12,3.13",
-                          "--arch", "x86_64"], capture_output=True, text=True, timeout=300, check=False)
+    lock.write_text(lock_text, encoding="utf-8")
+    return subprocess.run([sys.executable, ROOT / "scripts" / "check-wheels.py", lock, *args],
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_a_release_without_wheels_for_a_python_fails_the_check(tmp_path):
+    run = check_wheels(tmp_path, "markdown-it-pyrs==0.4.0 \\\n    --hash=sha256:00\n", "--python", "3.12,3.13",
+                       "--arch", "x86_64")
     assert run.returncode == 1, run.stderr
     assert "no wheel of markdown-it-pyrs==0.4.0 for CPython 3.13 on manylinux x86_64" in run.stderr
     assert "CPython 3.12 manylinux x86_64: 1 of 1 packages have wheels" in run.stdout
@@ -23,10 +29,8 @@ def test_a_release_without_wheels_for_a_python_fails_the_check(tmp_path):
 
 
 def test_markers_leave_out_what_a_python_does_not_install(tmp_path):
-    lock = tmp_path / "requirements.lock"
-    lock.write_text("markdown-it-pyrs==0.4.0 ; python_full_version < '3.13'\n", encoding="utf-8")
-    run = subprocess.run([sys.executable, ROOT / "scripts" / "check-wheels.py", lock, "--python", "3.13",
-                          "--arch", "aarch64"], capture_output=True, text=True, timeout=300, check=False)
+    run = check_wheels(tmp_path, "markdown-it-pyrs==0.4.0 ; python_full_version < '3.13'\n", "--python", "3.13",
+                       "--arch", "aarch64")
     assert run.returncode == 0, run.stderr
     assert "CPython 3.13 manylinux aarch64: 0 of 0 packages have wheels" in run.stdout
 
