@@ -74,13 +74,11 @@ def pipeline(uri: str, articles: list, workdir: Path) -> float:
     def run(_reactor):
         crawler = get_crawler(settings_dict={**DEFAULTS, **settings})
         store = StorePipeline.from_crawler(crawler)
-        yield store.open_spider(None)
+        yield defer.ensureDeferred(store.open_spider())
         started = time.perf_counter()
-        for article in articles:
-            result = store.process_item(article, None)
-            if isinstance(result, defer.Deferred):
-                yield result
-        yield store.close_spider(None)
+        for article in articles:  # as Scrapy calls a coroutine process_item: awaited item by item
+            yield defer.ensureDeferred(store.process_item(article))
+        yield defer.ensureDeferred(store.close_spider())
         elapsed.append(time.perf_counter() - started)
         store.archive.close()
 

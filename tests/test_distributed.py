@@ -9,7 +9,9 @@ import time
 
 import pytest
 import redis
+import scrapy
 from conftest import ROOT
+from scrapy_redis import picklecompat
 
 from finews.replica import Replica, generate_posts
 
@@ -83,3 +85,28 @@ def test_a_killed_worker_leaves_the_other_to_finish(big_site, mongo, redis_url, 
     assert again.wait(timeout=600) == 0
     assert articles.count_documents({}) == POSTS
     assert big_site.count("post") == missing
+
+
+def test_an_idle_worker_waits_its_window_for_work_then_closes(mongo, redis_url, tmp_path):
+    """Work pushed by another worker within FINEWS_REDIS_IDLE_SECONDS is taken; after the window the worker
+    closes when the window ends, not at the engine's next 5 s heartbeat."""
+    generate_posts(tmp_path / "posts", 3)
+    with Replica(tmp_path / "posts") as site:
+        database = mongo.new_database()
+        alone = worker(site.url, mongo, database, redis_url, tmp_path / "w", "-s", "LOG_LEVEL=DEBUG",
+                       "-s", "FINEWS_REDIS_IDLE_SECONDS=2")
+        deadline = time.monotonic() + 60
+        while mongo.db(database).articles.count_documents({}) < 3:  # its own crawl is done: it waits now
+            assert time.monotonic() < deadline and alone.poll() is None
+            time.sleep(0.1)
+        assert alone.poll() is None
+        # Another worker's request, as scrapy-redis's priority queue stores it.
+        late = scrapy.Request(f"{site.url}robots.txt?late=1", dont_filter=True).to_dict()
+        redis.Redis.from_url(redis_url).zadd("finews:finews:requests", {picklecompat.dumps(late): 0})
+        assert alone.wait(timeout=60) == 0, alone.stderr.read()[-2000:]
+    log = (tmp_path / "w" / "out" / "finews.log").read_text(encoding="utf-8")
+    assert "robots.txt?late=1" in log  # taken from the shared queue while it waited
+    stamps = [line[:19] for line in log.splitlines() if "Crawled (" in line or "Closing spider" in line]
+    last_work, closing = (time.mktime(time.strptime(s, "%Y-%m-%d %H:%M:%S")) for s in stamps[-2:])
+    assert "Closing spider (finished)" in log
+    assert 1 <= closing - last_work <= 4  # the 2 s window (log stamps are whole seconds), not a 5 s heartbeat later
