@@ -25,7 +25,7 @@ from twisted.internet import defer, task, threads
 from twisted.python.failure import Failure
 
 from finews.items import Article, ShareFailure
-from finews.signals import share_failed
+from finews.signals import item_rejected, share_failed
 from finews.storage.archive import Archive, archive_for
 from finews.storage.documents import to_document
 from finews.storage.journal import Journal, Segment
@@ -224,5 +224,8 @@ class StorePipeline:
         self.stats.inc_value("finews/store/write_failed")
 
     def _count(self, outcomes: Counter) -> None:
+        """Count a written batch, and keep what MongoDB refused as rejects (the rest of the batch stands)."""
         for outcome, count in outcomes.items():
             self.stats.inc_value(f"finews/articles/{outcome}", count)
+        for refused in self.archive.take_refused():
+            self.crawler.signals.send_catch_log(signal=item_rejected, spider=self.crawler.spider, **refused)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, MongoClient, UpdateOne
-from pymongo.errors import PyMongoError
+from pymongo.errors import BulkWriteError, PyMongoError
 from pymongo.write_concern import WriteConcern
 from scrapy import signals
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -50,6 +50,7 @@ class Archive:
         self.embedded = embedded
         self.client: MongoClient | None = None
         self._indexes_ready = False
+        self._refused: list[dict[str, Any]] = []
 
     @classmethod
     def from_settings(cls, settings: Any) -> Archive:
@@ -127,8 +128,10 @@ class Archive:
         Reads the batch's current documents, plans one update each (documents.py),
         writes them as one unordered bulk of upserts, then re-plans the few a
         concurrent writer got to first (an insert that found the document made,
-        a revision whose hash had changed: neither applied anything). Raises
-        PyMongoError when the server fails.
+        a revision whose hash had changed: neither applied anything). A statement
+        MongoDB refuses for its document (over 16 MiB, say) is not retried: it counts
+        as ``rejected`` and ``take_refused()`` hands it out, while the others stand.
+        Raises PyMongoError when the server fails.
         """
         self.ensure_indexes()
         outcomes: Counter = Counter()
@@ -159,8 +162,19 @@ class Archive:
         raise RuntimeError(f"articles kept changing under concurrent writers: {sorted(pending)[:5]}")
 
     def _apply(self, plans: list[tuple[str, str, UpdateOne]], pending: dict, outcomes: Counter) -> list[str]:
-        result = self.articles.bulk_write([op for _, _, op in plans], ordered=False)
-        upserted = set((result.upserted_ids or {}).values())
+        try:
+            result = self.articles.bulk_write([op for _, _, op in plans], ordered=False)
+            upserted = set((result.upserted_ids or {}).values())
+        except BulkWriteError as exc:
+            # Unordered: MongoDB applied every statement but these. A write concern error is the server's.
+            if exc.details.get("writeConcernErrors") or not exc.details.get("writeErrors"):
+                raise
+            upserted = {u["_id"] for u in exc.details.get("upserted", [])}
+            for error in exc.details["writeErrors"]:
+                code = plans[error["index"]][0]
+                self._refused.append(_refusal(pending.pop(code), error))
+                outcomes["rejected"] += 1
+            plans = [plan for plan in plans if plan[0] in pending]
         revised = [code for code, outcome, _ in plans if outcome == "revised"]
         hashes = {}
         if revised:
@@ -175,6 +189,11 @@ class Archive:
             else:
                 outcomes["revised" if outcome == "history" else outcome] += 1
         return retry
+
+    def take_refused(self) -> list[dict[str, Any]]:
+        """The articles MongoDB refused since the last call: (reason, detail, url, raw) for the rejects."""
+        refused, self._refused = self._refused, []
+        return refused
 
     def checkpoint(self) -> None:
         """A journaled write: once it returns, every write acknowledged before it is on the server's disk."""
@@ -263,6 +282,15 @@ def _layers(docs: list[dict[str, Any]]) -> list[dict[str, dict[str, Any]]]:
 
 
 _SHARE_FIELDS = {"share_url": 1, "title": 1, "published_at": 1}
+
+
+def _refusal(doc: dict[str, Any], error: dict[str, Any]) -> dict[str, Any]:
+    """A reject for a document MongoDB refused: its code and message, and what identifies the article (the
+    document itself may be what was too large)."""
+    raw = {key: doc.get(key) for key in ("info_code", "title", "url", "via", "body_length")}
+    raw["published_at"] = str(doc.get("published_at"))
+    detail = f"MongoDB error {error.get('code')}: {str(error.get('errmsg'))[:500]}"
+    return {"reason": "store_rejected", "detail": detail, "url": doc.get("url"), "raw": raw}
 
 
 def _share_target(doc: dict[str, Any]) -> tuple[str, str | None, dict[str, Any]]:

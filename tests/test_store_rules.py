@@ -1,0 +1,53 @@
+"""The archive under a real MongoDB's rules (shared notes/mongodb.md), against the real server process."""
+
+from __future__ import annotations
+
+import re
+
+from conftest import run_crawl
+
+from finews.replica import generate_posts
+
+
+def test_a_document_mongodb_refuses_is_rejected_and_the_rest_archived(mongo, tmp_path):
+    """One article over 16 MiB once stored (body_html and body_text both hold its 3,000,000 characters): MongoDB
+    refuses that statement of the unordered bulk (code 17420 for an upsert) and applies the others. That document
+    becomes a reject with MongoDB's code and message; the rest are archived, nothing is replayed, the run ends 0."""
+    posts = tmp_path / "posts"
+    paths = generate_posts(posts, 200)
+    huge = paths[5]
+    huge.write_text(huge.read_text(encoding="utf-8") + "\n\n" + "长" * 3_000_000 + "\n", encoding="utf-8")
+    result = run_crawl("http://127.0.0.1:9/", tmp_path / "out", "-a", f"path={posts}", "-s",
+                       "FINEWS_MAX_BODY_CHARS=4000000", spider="posts", mongo=mongo, timeout=600)
+    db = mongo.db(result.database)
+    assert result.returncode == 0, result.log[-3000:]
+    assert db.articles.count_documents({}) == 199
+    rejects = list(db.rejects.find({}, {"_id": 0}))
+    assert [r["reason"] for r in rejects] == ["store_rejected"], rejects
+    # 10334 (BSONObjectTooLarge) for an insert or update, 17420 for an upsert's new document: MongoDB's own words.
+    assert re.match(r"MongoDB error (10334|17420): .*16777216", rejects[0]["detail"]), rejects[0]["detail"]
+    assert rejects[0]["raw"]["info_code"] not in db.articles.distinct("_id")
+    assert result.stat("finews/store/write_failed") == 0
+    assert result.stat("finews/articles/new") == 199
+    assert "Replayed" not in result.log and "MongoDB write failed" not in result.log
+    assert not list((tmp_path / "out" / "data" / "journal").glob("*.jsonl*")), "no segment waits for a replay"
+
+
+def test_write_articles_refuses_one_document_and_keeps_the_others(mongo):
+    from test_archive import EARLY, MEDIA, article  # noqa: PLC0415
+
+    from finews.storage.archive import Archive  # noqa: PLC0415
+    from finews.storage.documents import to_document  # noqa: PLC0415
+
+    archive = Archive(mongo.uri, mongo.new_database())
+    archive.open()
+    try:
+        huge = to_document(article(EARLY, body_text="长" * 6_000_000))  # 18 MB of UTF-8
+        assert archive.write_articles([to_document(article(MEDIA, "old_post")), huge]) == {"new": 1, "rejected": 1}
+        refused = archive.take_refused()
+        assert [(r["reason"], r["raw"]["info_code"]) for r in refused] == [("store_rejected", huge["info_code"])]
+        assert archive.take_refused() == []  # handed out once
+        assert archive.articles.count_documents({}) == 1
+        assert archive.write_articles([to_document(article(MEDIA, "old_post"))]) == {"unchanged": 1}  # nothing retried
+    finally:
+        archive.close()
