@@ -51,3 +51,25 @@ def test_write_articles_refuses_one_document_and_keeps_the_others(mongo):
         assert archive.write_articles([to_document(article(MEDIA, "old_post"))]) == {"unchanged": 1}  # nothing retried
     finally:
         archive.close()
+
+
+def test_an_equivalent_index_under_another_name_does_not_block_writes(mongo):
+    """A downstream job's createIndex({updated_at: 1}) (named updated_at_1) made create_indexes fail with code 85
+    before every batch, and every batch then waited for a database that was up."""
+    from test_archive import MEDIA, article  # noqa: PLC0415
+
+    from finews.storage.archive import Archive  # noqa: PLC0415
+    from finews.storage.documents import to_document  # noqa: PLC0415
+
+    database = mongo.new_database()
+    mongo.db(database).articles.create_index("updated_at")
+    mongo.db(database).rejects.create_index([("reason", 1)], name="by_reason")
+    archive = Archive(mongo.uri, database)
+    archive.open()
+    try:
+        assert archive.write_articles([to_document(article(MEDIA, "old_post"))]) == {"new": 1}
+    finally:
+        archive.close()
+    names = {index["name"] for index in mongo.db(database).articles.list_indexes()}
+    assert "updated_at_1" in names and "updated_at" not in names  # theirs serves; no second index on the same key
+    assert "published_at_desc" in names  # and finews' others are there

@@ -36,6 +36,8 @@ ARTICLE_INDEXES = [
     IndexModel([("updated_at", ASCENDING)], name="updated_at"),
     IndexModel([("share_status", ASCENDING)], name="share_status"),
 ]
+REJECT_INDEXES = [IndexModel([("time", DESCENDING)], name="time"), IndexModel([("reason", ASCENDING)], name="reason")]
+RUN_INDEXES = [IndexModel([("spider", ASCENDING), ("started_at", DESCENDING)], name="spider_started_at")]
 _archives: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _archives_lock = threading.Lock()
 
@@ -109,14 +111,16 @@ class Archive:
         return self.db.articles
 
     def ensure_indexes(self) -> None:
-        """Create the indexes downstream jobs rely on; doing it again changes nothing."""
+        """Create the indexes downstream jobs rely on; doing it again changes nothing. An index on the same
+        keys under another name (a downstream job's ``createIndex({updated_at: 1})``) serves as well."""
         if self._indexes_ready:
             return
-        self.articles.create_indexes(ARTICLE_INDEXES)
-        self.db.rejects.create_indexes([IndexModel([("time", DESCENDING)], name="time"),
-                                        IndexModel([("reason", ASCENDING)], name="reason")])
-        self.db.crawl_runs.create_indexes([IndexModel([("spider", ASCENDING), ("started_at", DESCENDING)],
-                                                      name="spider_started_at")])
+        for collection, indexes in ((self.articles, ARTICLE_INDEXES), (self.db.rejects, REJECT_INDEXES),
+                                    (self.db.crawl_runs, RUN_INDEXES)):
+            have = {tuple(index["key"].items()) for index in collection.list_indexes()}
+            missing = [index for index in indexes if tuple(index.document["key"].items()) not in have]
+            if missing:
+                collection.create_indexes(missing)
         self._indexes_ready = True
 
     # -- articles ---------------------------------------------------------------------------
