@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import scrapy
 from pymongo.errors import PyMongoError
@@ -26,6 +26,14 @@ from finews.storage.archive import archive_for
 
 class ShareSpider(ShareRequests, scrapy.Spider):
     name = "share"
+    # Its output is one article a JSON answer (and a Splash request when the answer is none): Scrapy's
+    # referer, URL-length, depth and meta-copy checks only cost it an output pass each for every answer.
+    custom_settings: ClassVar[dict[str, Any]] = {"SPIDER_MIDDLEWARES": {
+        "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
+        "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+        "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+        "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
+    }}
 
     def __init__(self, codes: str | None = None, codes_file: str | None = None, missing: str | None = None,
                  limit: str | None = None, **kwargs: Any) -> None:
