@@ -73,3 +73,25 @@ def test_an_equivalent_index_under_another_name_does_not_block_writes(mongo):
     names = {index["name"] for index in mongo.db(database).articles.list_indexes()}
     assert "updated_at_1" in names and "updated_at" not in names  # theirs serves; no second index on the same key
     assert "published_at_desc" in names  # and finews' others are there
+
+
+def test_the_queries_finews_runs_every_run_use_an_index(mongo):
+    """The freshness monitor's newest article and category seeding's recent articles (item 11)."""
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    from test_archive import MEDIA, article  # noqa: PLC0415
+
+    from finews.storage.archive import Archive  # noqa: PLC0415
+    from finews.storage.documents import to_document  # noqa: PLC0415
+
+    archive = Archive(mongo.uri, mongo.new_database())
+    archive.open()
+    try:
+        archive.write_articles([to_document(article(MEDIA, "old_post"))])
+        newest = archive.articles.find({}, {"first_seen_at": 1}).sort("first_seen_at", -1).limit(1)
+        recent = archive.articles.find({"last_seen_at": {"$gte": datetime(2020, 1, 1, tzinfo=UTC)}}, {"category": 1})
+        for cursor, index in ((newest, "first_seen_at_desc"), (recent, "last_seen_at_desc")):
+            plan = str(cursor.explain()["queryPlanner"]["winningPlan"])
+            assert "IXSCAN" in plan and index in plan, plan
+    finally:
+        archive.close()

@@ -35,6 +35,9 @@ ARTICLE_INDEXES = [
     IndexModel([("stocks.code", ASCENDING)], name="stocks_code"),
     IndexModel([("updated_at", ASCENDING)], name="updated_at"),
     IndexModel([("share_status", ASCENDING)], name="share_status"),
+    # finews' own queries every run: the freshness monitor's newest article, category seeding's recent ones.
+    IndexModel([("first_seen_at", DESCENDING)], name="first_seen_at_desc"),
+    IndexModel([("last_seen_at", DESCENDING)], name="last_seen_at_desc"),
 ]
 REJECT_INDEXES = [IndexModel([("time", DESCENDING)], name="time"), IndexModel([("reason", ASCENDING)], name="reason")]
 RUN_INDEXES = [IndexModel([("spider", ASCENDING), ("started_at", DESCENDING)], name="spider_started_at")]
