@@ -128,3 +128,12 @@ def test_sanitizing_keeps_paragraph_boundaries(body):
     once = normalize_article(Article(body_html=body))
     assert normalize_article(once) == once
     assert once.body_text.count("\n\n") >= 1
+
+
+def test_a_paragraph_over_ten_megabytes_is_kept_for_the_body_cap_to_judge():
+    """libxml2 drops a text node over 10,000,000 bytes unless told otherwise: a 20 MB body became a short one
+    and was archived as if nothing had been there, instead of being rejected as too large."""
+    source = (FIXTURE_POSTS / "old_post" / "2022-04-01-NW202204012331570959.md").read_text(encoding="utf-8")
+    huge = source + "\n\n" + "长" * 3_400_000 + "\n"  # 10.2 MB of UTF-8 in one paragraph
+    article = normalize_article(article_from_source(read_source(huge.encode(), "2022-04-01-NW202204012331570959.md")))
+    assert len(article.body_text) > 3_400_000

@@ -53,7 +53,8 @@ _EMPTY_BLOCKS = lxml.etree.XPath(
 )
 # lxml.html's own parser picks a class per tag through a Python callback, for every element
 # touched; these bodies need no form or input classes, so one class, looked up in C.
-HTML_PARSER = lxml.html.HTMLParser()
+# huge_tree: libxml2 otherwise drops a text node over 10 MB without a word; FINEWS_MAX_BODY_CHARS judges it.
+HTML_PARSER = lxml.html.HTMLParser(huge_tree=True)
 HTML_PARSER.set_element_class_lookup(lxml.etree.ElementDefaultClassLookup(
     element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment, pi=lxml.html.HtmlProcessingInstruction,
     entity=lxml.html.HtmlEntity,
