@@ -39,7 +39,9 @@ from finews.dates import CST, parse_post_date
 from finews.lock import LockHeld, RunLock, describe, holders
 from finews.redact import install_log_redaction, redact
 from finews.storage.archive import Archive
+from finews.storage.changes import FeedError, changes
 from finews.storage.embedded import main as serve_embedded
+from finews.storage.journal import Journal, folder_for
 
 logger = logging.getLogger("finews.cli")
 SUMMARY_STATS = ("finews/articles/new", "finews/articles/unchanged", "finews/articles/merged",
@@ -61,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if not getattr(args, "command", None):
-            raise ArgumentError("finews: give a command: crawl, status, stats, rejects, export, serve")
+            raise ArgumentError("finews: give a command: crawl, status, stats, rejects, export, changes, serve")
         return args.run(args)
     except ArgumentError as exc:
         print(str(exc).splitlines()[0], file=sys.stderr)
@@ -98,10 +100,18 @@ def build_parser() -> Parser:
     export.add_argument("--category")
     export.add_argument("--out", type=Path, help="a file (jsonl) or a folder (markdown); default stdout (jsonl)")
     export.set_defaults(run=run_export)
+    feed = commands.add_parser("changes", help="articles changed after a cursor or a date: one JSON line each, "
+                               "then the cursor to read on from")
+    feed.add_argument("--since", type=_since, metavar="CURSOR|DATE",
+                      help="the cursor of the last line read before, or a date (YYYY-MM-DD[ HH:MM[:SS]], UTC+8); "
+                           "default: now")
+    feed.add_argument("--limit", type=int, default=10_000, help="at most this many changes (default 10000)")
+    feed.set_defaults(run=run_changes)
     serve = commands.add_parser("serve", help="serve the embedded store on a port for downstream jobs")
     serve.add_argument("--port", type=int, default=27017)
     serve.set_defaults(run=lambda a: serve_embedded(["--data-dir", _settings([]).get("FINEWS_DATA_DIR"),
-                                                     "--port", str(a.port)]))
+                                                     "--port", str(a.port), "--changes-days",
+                                                     str(_settings([]).getfloat("FINEWS_CHANGES_DAYS"))]))
     return parser
 
 
@@ -109,6 +119,16 @@ def _day(text: str) -> datetime:
     moment = parse_post_date(text)
     if moment is None or len(text.strip()) != 10:
         raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}")
+    return moment
+
+
+def _since(text: str) -> str | datetime:
+    """A cursor (``<seconds>.<increment>``) as it is, a date as a moment."""
+    if "-" not in text:
+        return text
+    moment = parse_post_date(text)
+    if moment is None:
+        raise argparse.ArgumentTypeError(f"neither a cursor nor a date: {text!r}")
     return moment
 
 
@@ -217,6 +237,9 @@ def run_status(args: argparse.Namespace) -> int:
               f"{stats.get('finews/articles/new', 0):>5} {run.get('errors', 0):>6}")
         for failure in stats.get("finews/monitors/failures") or []:
             print(f"    monitor failed: {failure}")
+    journal = Journal(folder_for(settings), Archive.from_settings(settings).target)
+    others = "".join(f"; {count} for {target} (left in place)" for target, count in journal.foreign())
+    print(f"journal: {journal.pending_segments()} segment(s) for this archive{others}")
     if settings.get("FINEWS_REDIS_URL"):
         _redis_status(settings.get("FINEWS_REDIS_URL"))
     locks = holders(Path(settings.get("FINEWS_DATA_DIR")) / "locks")
@@ -236,6 +259,17 @@ def _redis_status(url: str) -> None:
         seen = client.scard(f"finews:{spider}:seen:{session.decode()}") if session else 0
         state = f"session {session.decode()} (ttl {client.ttl(f'finews:{spider}:session')} s)" if session else "idle"
         print(f"redis {spider}: {queued} request(s) queued, {seen} seen, {state}")
+
+
+def run_changes(args: argparse.Namespace) -> int:
+    with archive() as store:
+        try:
+            for line in changes(store.db, args.since, args.limit):
+                print(json.dumps(line, ensure_ascii=False, default=_iso), flush=True)
+        except FeedError as exc:
+            print(f"finews changes: {exc}", file=sys.stderr)
+            return outcome.USAGE
+    return outcome.OK
 
 
 def run_stats(args: argparse.Namespace) -> int:

@@ -68,6 +68,8 @@ DEFAULTS: dict[str, Any] = {
     "FINEWS_EMBEDDED_BIN": "",
     # Port of the embedded server (0: any free port; fix it to let downstream jobs connect).
     "FINEWS_EMBEDDED_PORT": 0,
+    # Days of changes the embedded store keeps for `finews changes` (its oplog window; a job must read within it).
+    "FINEWS_CHANGES_DAYS": 7.0,
     # Articles per bulk write, seconds before a partial batch is written, articles buffered at most.
     "FINEWS_MONGO_BATCH_SIZE": 200,
     "FINEWS_MONGO_FLUSH_SECONDS": 2.0,

@@ -20,7 +20,7 @@ MEANING = {
     OK: "done",
     USAGE: "bad arguments",
     LOCKED: "another run of this spider is under way",
-    STORAGE_DOWN: "the archive did not answer and the journal still holds articles",
+    STORAGE_DOWN: "the archive did not answer and the journal still holds articles, or the journal cannot be written",
     NOTHING_FETCHED: "no page was fetched and no local post file read",
     MONITORS_FAILED: "monitors failed (errors, rejects, item count, freshness, validation)",
     CUT_SHORT: "the run did not finish (time limit, no items for too long, shutdown, crash)",
@@ -30,6 +30,8 @@ MEANING = {
 def exit_status(stats: dict[str, Any]) -> tuple[int, str]:
     """The exit status of a run and why; the first that applies in the order of the table above."""
     reason = stats.get("finish_reason")
+    if stats.get("finews/store/journal_unwritable"):
+        return STORAGE_DOWN, "the journal cannot be written"
     if reason != "finished":
         return CUT_SHORT, f"finish reason {reason!r}"
     if stats.get("finews/store/journal_pending"):

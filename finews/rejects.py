@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from scrapy.exceptions import DropItem
 
 
@@ -17,3 +19,24 @@ class Rejected(DropItem):
         self.reason = reason
         self.detail = detail
         self.keep = keep
+
+
+def fit_raw(raw: Any, max_chars: int) -> Any:
+    """A reject's raw input cut to ``max_chars`` characters of text in all (so its record fits in a MongoDB
+    document: 4 bytes a character at most), each cut string marked with its length. Structure is kept."""
+    budget = [max_chars]
+
+    def cut(value: Any) -> Any:
+        if isinstance(value, str):
+            keep = min(len(value), budget[0])
+            budget[0] -= keep
+            return value if keep == len(value) else {"truncated_from": len(value), "text": value[:keep]}
+        if isinstance(value, dict):
+            return {str(key)[:200]: cut(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [cut(item) for item in value]
+        if isinstance(value, bytes):
+            return cut(value.decode("utf-8", "replace"))
+        return value
+
+    return cut(raw)

@@ -86,7 +86,7 @@ def known_stat(name: str) -> bool:
     """Some code of finews or Scrapy names this stat: whole, or as an f-string prefix whose last part is
     one of the code's string literals (``finews/dropped/{reason}`` with ``"missing_title"``) or a number."""
     sources = _stat_sources()
-    prefix, last = name.rsplit("/", 1)
+    prefix, _, last = name.rpartition("/")
     if f'"{name}"' in sources or f"'{name}'" in sources:
         return True
     return f'f"{prefix}/{{' in sources and (last.isdigit() or f'"{last}"' in sources or f"'{last}'" in sources)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from bson import ObjectId
 from conftest import FIXTURE_POSTS, ROOT
 
 from finews.items import Article
@@ -159,7 +160,9 @@ def test_concurrent_processes_give_one_document_each(archive, tmp_path):
 
 
 def test_stored_documents_follow_the_json_schema(archive):
-    docs = [to_document(article(p.name, p.parent.name)) for p in sorted(FIXTURE_POSTS.glob("*/2022-*.md"))]
+    # With sighting ids, as the store pipeline gives them.
+    docs = [dict(to_document(article(p.name, p.parent.name)), sighting=ObjectId())
+            for p in sorted(FIXTURE_POSTS.glob("*/2022-*.md"))]
     archive.write_articles(docs)
     archive.write_articles([to_document(dataclasses.asdict(changed_text(article(MEDIA, "old_post"), "改")))])
     stored = list(archive.articles.find())
@@ -176,6 +179,8 @@ def test_stored_documents_follow_the_json_schema(archive):
 def _json_default(value):
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, ObjectId):
+        return str(value)
     raise TypeError(type(value))
 
 

@@ -111,7 +111,7 @@ def test_sigkill_mid_crawl_then_restart_archives_every_post_once(mongo, tmp_path
         crawl = subprocess.Popen(_crawl_command(server.url, mongo.uri, database, *settings), cwd=ROOT,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _wait_for(lambda: articles.count_documents({}) >= 40 and any(
-            p.stat().st_size > 0 for p in journal.glob("*.jsonl")))
+            p.stat().st_size > 0 for p in journal.rglob("*.jsonl")))
         os.kill(crawl.pid, signal.SIGKILL)
         crawl.wait()
         archived_at_kill = articles.count_documents({})
@@ -119,7 +119,7 @@ def test_sigkill_mid_crawl_then_restart_archives_every_post_once(mongo, tmp_path
         again = _rerun(server.url, mongo, database, data, tmp_path)
     assert "Replayed" in again
     assert articles.count_documents({}) == 300
-    assert not list(journal.glob("*.jsonl"))
+    assert not list(journal.rglob("*.jsonl"))
 
 
 def _rerun(base_url: str, mongo: Mongo, database: str, data: Path, tmp_path: Path) -> str:
@@ -159,11 +159,11 @@ def test_database_stopped_mid_crawl_loses_nothing(tmp_path, back_during_crawl):
             else:
                 # The run says so in its exit status: the archive did not take everything (yet).
                 assert crawl.wait(timeout=300) == outcome.STORAGE_DOWN
-                assert list((data / "journal").glob("*.jsonl")), "the unwritten articles wait in the journal"
+                assert list((data / "journal").rglob("*.jsonl")), "the unwritten articles wait in the journal"
                 db_server = EmbeddedServer(server_dir, port=port)
                 db_server.start()
                 assert "Replayed" in _rerun(site.url, mongo, database, data, tmp_path)
         assert articles.count_documents({}) == 200
-        assert not list((data / "journal").glob("*.jsonl"))
+        assert not list((data / "journal").rglob("*.jsonl"))
     finally:
         db_server.stop()

@@ -107,7 +107,7 @@ def test_exit_status_when_the_database_is_down(replica, tmp_path):
                      FINEWS_MONGO_TIMEOUT_MS="300")
     run = finews("crawl", "-a", "share=0", env=env)
     assert run.returncode == outcome.STORAGE_DOWN, run.stdout + run.stderr
-    assert list((tmp_path / "data" / "journal").glob("*.jsonl"))  # nothing lost: it waits to be replayed
+    assert list((tmp_path / "data" / "journal").rglob("*.jsonl"))  # nothing lost: it waits to be replayed
 
 
 @pytest.fixture

@@ -85,12 +85,12 @@ def test_importing_twice_writes_nothing_new(mongo, tmp_path):
     database = mongo.new_database()
     first = posts_crawl(tmp_path / "1", "-a", f"path={FIXTURE_POSTS}", mongo=mongo, database=database)
     articles = mongo.db(database).articles
-    snapshot = {d["_id"]: d for d in articles.find({}, {"seen_count": 0, "last_seen_at": 0})}
+    snapshot = {d["_id"]: d for d in articles.find({}, {"seen_count": 0, "last_seen_at": 0, "sightings": 0})}
     assert len(snapshot) == first.stat("finews/articles/new") == 122 - 1  # init has no info code
     second = posts_crawl(tmp_path / "2", "-a", f"path={FIXTURE_POSTS}", mongo=mongo, database=database)
     assert second.stat("finews/articles/new") == second.stat("finews/articles/revised") == 0
     assert second.stat("finews/articles/unchanged") == len(second.items)
-    assert {d["_id"]: d for d in articles.find({}, {"seen_count": 0, "last_seen_at": 0})} == snapshot
+    assert {d["_id"]: d for d in articles.find({}, {"seen_count": 0, "last_seen_at": 0, "sightings": 0})} == snapshot
     assert "Summary (finished): new 0, unchanged" in second.log
 
 

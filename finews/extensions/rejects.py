@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from bson.errors import InvalidDocument
 from itemadapter import ItemAdapter
 from pymongo.errors import PyMongoError
 from scrapy import signals
@@ -23,11 +24,13 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer, threads
 
 from finews.items import ShareFailure
+from finews.rejects import fit_raw
 from finews.signals import item_rejected, share_failed
 from finews.storage.archive import Archive, archive_for
 
 logger = logging.getLogger(__name__)
 BATCH = 100
+DETAIL_MAX_CHARS = 2000
 
 
 def _plain(value: Any) -> str:
@@ -75,11 +78,10 @@ class RejectLog:
         await maybe_deferred_to_future(self._flush().addBoth(self._close_file))
 
     def _keep(self, spider: Any, reason: str, detail: str, url: str | None, raw: Any) -> None:
-        if isinstance(raw, str) and len(raw) > self.raw_max_chars:
-            raw = {"truncated_from": len(raw), "text": raw[: self.raw_max_chars]}
         record = {
             "time": datetime.now(UTC), "spider": spider.name, "reason": reason,
-            "detail": detail, "url": url, "raw": raw,
+            "detail": detail[:DETAIL_MAX_CHARS], "url": url[:DETAIL_MAX_CHARS] if isinstance(url, str) else url,
+            "raw": fit_raw(raw, self.raw_max_chars),
         }
         if self.archive is None:
             self._to_file([record])
@@ -93,13 +95,18 @@ class RejectLog:
         if not records:
             return defer.succeed(None)
 
+        def written(refused: list[dict[str, Any]]) -> None:
+            if refused:
+                logger.warning("%d reject record(s) refused by MongoDB: they go to %s", len(refused), self.path)
+                self._to_file(refused)
+
         def failed(failure: Any) -> None:
-            failure.trap(PyMongoError)
-            logger.warning("rejects collection not written (%s): records go to %s", failure.getErrorMessage(),
-                           self.path)
+            failure.trap(PyMongoError, InvalidDocument)
+            # The exception's type only: its message may carry whole documents.
+            logger.warning("rejects collection not written (%s): records go to %s", failure.type.__name__, self.path)
             self._to_file(records)
 
-        return threads.deferToThread(self.archive.add_rejects, records).addErrback(failed)
+        return threads.deferToThread(self.archive.add_rejects, records).addCallbacks(written, failed)
 
     def _to_file(self, records: list[dict[str, Any]]) -> None:
         if self._file is None:

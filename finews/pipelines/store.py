@@ -16,10 +16,11 @@ import logging
 from collections import Counter
 from typing import Any
 
+from bson import ObjectId
 from itemadapter import ItemAdapter
 from pymongo.errors import PyMongoError
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer, task, threads
 from twisted.python.failure import Failure
@@ -28,7 +29,7 @@ from finews.items import Article, ShareFailure
 from finews.signals import item_rejected, share_failed
 from finews.storage.archive import Archive, archive_for
 from finews.storage.documents import to_document
-from finews.storage.journal import Journal, Segment
+from finews.storage.journal import Journal, Segment, folder_for
 
 logger = logging.getLogger(__name__)
 
@@ -58,14 +59,27 @@ class StorePipeline:
         if archive is None:
             raise NotConfigured("FINEWS_STORE is off")
         settings = crawler.settings
-        journal = Journal(settings.get("FINEWS_JOURNAL_DIR") or f"{settings.get('FINEWS_DATA_DIR')}/journal")
+        journal = Journal(folder_for(settings), archive.target)
         pipeline = cls(crawler, archive, journal, settings.getint("FINEWS_MONGO_BATCH_SIZE"),
                        settings.getfloat("FINEWS_MONGO_FLUSH_SECONDS"), settings.getint("FINEWS_MONGO_MAX_PENDING"))
         crawler.signals.connect(pipeline.share_failed, signal=share_failed)
         return pipeline
 
     async def open_spider(self) -> None:
+        # Opened first: the run's record and the rejects are written to it even when the journal fails.
         await maybe_deferred_to_future(threads.deferToThread(self.archive.open))
+        try:
+            self.journal.check()
+        except OSError as exc:
+            # Said once, before any article: without the journal nothing is safe until MongoDB has it.
+            logger.error("The journal %s cannot be written (%s): the run stops before the first article",
+                         self.journal.folder, exc.strerror or exc)
+            self.stats.set_value("finews/store/journal_unwritable", 1)
+            raise CloseSpider("journal_unwritable") from None
+        for target, count in self.journal.foreign():
+            logger.warning("%d journal segment(s) written for another archive (%s): not replayed into this one, "
+                           "left in %s", count, target, self.journal.root)
+            self.stats.inc_value("finews/store/journal_foreign", count)
         await maybe_deferred_to_future(self._replay())
         self._timer = task.LoopingCall(self._tick)
         self._timer.start(self.flush_seconds, now=False)
@@ -77,6 +91,7 @@ class StorePipeline:
     async def process_item(self, item: Any) -> Any:
         # An Article's fields as they are (to_document copies what it keeps): asdict() deep-copied them all.
         doc = to_document(vars(item) if isinstance(item, Article) else ItemAdapter(item).asdict())
+        doc["sighting"] = ObjectId()  # journaled with it: a replay of an applied sighting changes nothing
         self.journal.append(doc)
         self._buffer.append(doc)
         if len(self._buffer) >= self.batch_size:

@@ -56,6 +56,8 @@ class Archive:
         self.client: MongoClient | None = None
         self._indexes_ready = False
         self._refused: list[dict[str, Any]] = []
+        # w: majority on a replica set (a w: 1 write can be rolled back at failover), found at the first checkpoint.
+        self.checkpoint_concern: WriteConcern | None = None
 
     @classmethod
     def from_settings(cls, settings: Any) -> Archive:
@@ -66,6 +68,7 @@ class Archive:
                 Path(settings.get("FINEWS_DATA_DIR")) / "mongo",
                 port=settings.getint("FINEWS_EMBEDDED_PORT"),
                 binary=settings.get("FINEWS_EMBEDDED_BIN") or None,
+                changes_days=settings.getfloat("FINEWS_CHANGES_DAYS"),
             )
         return cls(
             uri, settings.get("FINEWS_MONGO_DATABASE"),
@@ -73,6 +76,13 @@ class Archive:
             timeout_ms=settings.getint("FINEWS_MONGO_TIMEOUT_MS"),
             embedded=embedded,
         )
+
+    @property
+    def target(self) -> dict[str, Any]:
+        """Which archive this is, without connecting and without credentials: what journal segments are for."""
+        if self.embedded is not None:
+            return {"embedded": str(self.embedded.data_dir.resolve()), "database": self.database_name}
+        return {"hosts": _hosts(self.uri), "database": self.database_name}
 
     # -- connection -------------------------------------------------------------------------
 
@@ -155,18 +165,30 @@ class Archive:
             current = {d["_id"]: d for d in self.articles.find({"_id": {"$in": list(pending)}},
                                                                documents.LIGHT_PROJECTION)}
             plans: list[tuple[str, str, UpdateOne]] = []
-            for code, doc in pending.items():
-                if code not in current:
-                    plans.append((code, "new", documents.plan_new(doc, now)))
+            for code, doc in list(pending.items()):
+                try:
+                    outcome, op = self._plan(current.get(code), doc, now)
+                except documents.TooLarge as exc:  # refused here, before pymongo or MongoDB refuse it
+                    self._refused.append(_refusal(pending.pop(code), str(exc), "document_too_large"))
+                    outcomes["rejected"] += 1
                     continue
-                outcome, op = documents.plan_existing(current[code], doc, now, self.max_revisions)
-                if outcome in ("revised", "history"):  # these keep texts: read the whole document for them only
-                    full = self.articles.find_one({"_id": code}) or current[code]
-                    outcome, op = documents.plan_existing(full, doc, now, self.max_revisions)
-                plans.append((code, outcome, op))
-            retry = self._apply(plans, pending, outcomes)
+                if op is None:
+                    outcomes[outcome] += 1
+                    del pending[code]
+                else:
+                    plans.append((code, outcome, op))
+            retry = self._apply(plans, pending, outcomes) if plans else []
             pending = {code: pending[code] for code in retry}
         raise RuntimeError(f"articles kept changing under concurrent writers: {sorted(pending)[:5]}")
+
+    def _plan(self, current: dict[str, Any] | None, doc: dict[str, Any], now: datetime) -> tuple[str, UpdateOne | None]:
+        if current is None:
+            return "new", documents.plan_new(doc, now)
+        outcome, op = documents.plan_existing(current, doc, now, self.max_revisions, full=False)
+        if outcome in ("revised", "history"):  # these keep texts: read the whole document for them only
+            whole = self.articles.find_one({"_id": doc["_id"]}) or current
+            outcome, op = documents.plan_existing(whole, doc, now, self.max_revisions)
+        return outcome, op
 
     def _apply(self, plans: list[tuple[str, str, UpdateOne]], pending: dict, outcomes: Counter) -> list[str]:
         try:
@@ -179,7 +201,8 @@ class Archive:
             upserted = {u["_id"] for u in exc.details.get("upserted", [])}
             for error in exc.details["writeErrors"]:
                 code = plans[error["index"]][0]
-                self._refused.append(_refusal(pending.pop(code), error))
+                detail = f"MongoDB error {error.get('code')}: {str(error.get('errmsg'))[:500]}"
+                self._refused.append(_refusal(pending.pop(code), detail))
                 outcomes["rejected"] += 1
             plans = [plan for plan in plans if plan[0] in pending]
         revised = [code for code, outcome, _ in plans if outcome == "revised"]
@@ -203,8 +226,12 @@ class Archive:
         return refused
 
     def checkpoint(self) -> None:
-        """A journaled write: once it returns, every write acknowledged before it is on the server's disk."""
-        self.db.get_collection("meta", write_concern=WriteConcern(w=1, j=True)).update_one(
+        """A journaled write: once it returns, every write acknowledged before it is on the server's disk (on a
+        replica set, on a majority's: no failover rolls it back)."""
+        if self.checkpoint_concern is None:
+            replica_set = bool(self.client.admin.command("hello").get("setName"))
+            self.checkpoint_concern = WriteConcern(w="majority" if replica_set else 1, j=True)
+        self.db.get_collection("meta", write_concern=self.checkpoint_concern).update_one(
             {"_id": "checkpoint"}, {"$set": {"at": datetime.now(UTC)}}, upsert=True
         )
 
@@ -217,7 +244,7 @@ class Archive:
             UpdateOne(
                 {"_id": f["info_code"], "share_status": {"$ne": "ok"}},
                 {"$set": {"share_status": "failed", "share_error": f"{f['reason']}: {f['detail']}"[:500],
-                          "share_checked_at": now},
+                          "share_checked_at": now, "schema_version": documents.SCHEMA_VERSION},
                  "$inc": {"share_attempts": 1}},
             )
             for f in failures
@@ -264,9 +291,18 @@ class Archive:
             ordered=False,
         )
 
-    def add_rejects(self, records: list[dict[str, Any]]) -> None:
-        if records:
+    def add_rejects(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Insert reject records; returns those MongoDB refused (the others stand). Raises PyMongoError when the
+        server fails."""
+        if not records:
+            return []
+        try:
             self.db.rejects.insert_many(records, ordered=False)
+        except BulkWriteError as exc:
+            if exc.details.get("writeConcernErrors") or not exc.details.get("writeErrors"):
+                raise
+            return [records[error["index"]] for error in exc.details["writeErrors"]]
+        return []
 
     def start_run(self, record: dict[str, Any]) -> Any:
         return self.db.crawl_runs.insert_one(record).inserted_id
@@ -291,13 +327,24 @@ def _layers(docs: list[dict[str, Any]]) -> list[dict[str, dict[str, Any]]]:
 _SHARE_FIELDS = {"share_url": 1, "title": 1, "published_at": 1}
 
 
-def _refusal(doc: dict[str, Any], error: dict[str, Any]) -> dict[str, Any]:
-    """A reject for a document MongoDB refused: its code and message, and what identifies the article (the
-    document itself may be what was too large)."""
-    raw = {key: doc.get(key) for key in ("info_code", "title", "url", "via", "body_length")}
+def _refusal(doc: dict[str, Any], detail: str, reason: str = "store_rejected") -> dict[str, Any]:
+    """A reject for a document that cannot be stored: why, and what identifies the article, cut short (the
+    document itself may be what was too large: a title of 52 MB has been seen)."""
+    raw = {key: _cut(doc.get(key)) for key in ("info_code", "title", "url", "via", "body_length")}
     raw["published_at"] = str(doc.get("published_at"))
-    detail = f"MongoDB error {error.get('code')}: {str(error.get('errmsg'))[:500]}"
-    return {"reason": "store_rejected", "detail": detail, "url": doc.get("url"), "raw": raw}
+    return {"reason": reason, "detail": detail, "url": _cut(doc.get("url")), "raw": raw}
+
+
+def _cut(value: Any, chars: int = 1000) -> Any:
+    return value[:chars] if isinstance(value, str) else value
+
+
+def _hosts(uri: str) -> list[str]:
+    """The host list of a MongoDB URI as written (no DNS lookup for mongodb+srv), sorted, without credentials."""
+    scheme, _, rest = uri.partition("://")
+    hosts = rest.split("/", 1)[0].split("?", 1)[0].rpartition("@")[2]
+    return [("srv:" if scheme.endswith("+srv") else "") + host for host in sorted(hosts.split(",")) if host]
+
 
 
 def _share_target(doc: dict[str, Any]) -> tuple[str, str | None, dict[str, Any]]:

@@ -11,6 +11,12 @@ The rules, in one place (docs/schema.md states them for downstream readers):
   bodies (post page = post source < share page) never replaces a higher one.
 * ``published_at`` follows its own precedence: post source > share page > post
   page (pages of the early posts show Jekyll's UTC misreading, see README).
+* Every document stays under MongoDB's 16 MiB by construction: the encoded size
+  is measured, the oldest revisions go first, and a version that cannot fit alone
+  is refused (``TooLarge``) before it is sent.
+* A sighting is applied once: its id (given by the store pipeline, journaled with
+  it) is kept in ``sightings``, so replaying an acknowledged journal segment
+  changes nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import bson
 from pymongo import UpdateOne
 
 from finews.dates import parse_post_date
@@ -37,6 +44,23 @@ FILLABLE = (
 # A new text shorter than this share of the current one is a summary of it, not a new version.
 SUMMARY_RATIO = 0.5
 LIGHT_PROJECTION = {"revisions": 0, "body_html": 0, "body_text": 0}
+# MongoDB's limit on a BSON document, and the room kept under it for what later sightings add unmeasured
+# (aliases, seen_via, sightings, share marks, filled fields).
+MAX_BSON_BYTES = 16 * 1024 * 1024
+HEADROOM_BYTES = 256 * 1024
+# The ids of the last sightings applied: a journal replay comes within a run or two, never 20 sightings later.
+SIGHTINGS_KEPT = 20
+# Per element of the revisions array: its key ("0", "1", ...) and type byte, at most.
+_ELEMENT_BYTES = 8
+
+
+class TooLarge(ValueError):
+    """One version of an article does not fit in a MongoDB document."""
+
+    def __init__(self, size: int, what: str = "one version") -> None:
+        super().__init__(f"{what} takes {size} bytes encoded; MongoDB's limit is {MAX_BSON_BYTES} "
+                         "(it refuses more with code 10334)")
+        self.size = size
 
 
 def to_document(article: dict[str, Any]) -> dict[str, Any]:
@@ -82,42 +106,52 @@ def body_kind(article: dict[str, Any]) -> str:
 
 
 def plan_new(doc: dict[str, Any], now: datetime) -> UpdateOne:
-    """An upsert that creates the document, and does nothing if another writer created it first."""
-    insert = {k: v for k, v in doc.items() if k != "_id"}
+    """An upsert that creates the document, and does nothing if another writer created it first.
+
+    Raises TooLarge when the document would not fit.
+    """
+    insert = {k: v for k, v in doc.items() if k not in ("_id", "sighting")}
     insert.update(first_seen_at=now, updated_at=now, last_seen_at=now, seen_count=1, seen_via=[doc["via"]],
-                  revisions=[])
+                  revisions=[], sightings=[doc["sighting"]] if doc.get("sighting") is not None else [])
+    size = len(bson.encode(insert))
+    if size > MAX_BSON_BYTES - HEADROOM_BYTES:
+        raise TooLarge(size)
     return UpdateOne({"_id": doc["_id"]}, {"$setOnInsert": insert}, upsert=True)
 
 
 def plan_existing(current: dict[str, Any], doc: dict[str, Any], now: datetime,
-                  max_revisions: int) -> tuple[str, UpdateOne]:
+                  max_revisions: int, *, full: bool = True) -> tuple[str, UpdateOne | None]:
     """Outcome and the update for a document that exists.
 
     Outcomes: ``revised`` (the new text replaces the current one), ``history``
     (an earlier text arriving late goes into ``revisions`` only), ``merged``
-    (fields filled), ``unchanged``. ``current`` needs its content fields and
-    revisions only for the first two (the caller reads them then); the filter
-    of a revision names the hash it replaces, so a concurrent writer's revision
-    is never overwritten blindly.
+    (fields filled), ``unchanged``, ``replayed`` (this sighting is applied
+    already: no update). ``current`` may be read without texts and revisions
+    (``full=False``) to find the outcome; the first two need the whole document,
+    which the caller reads for them only, and are planned again with it. The
+    filter of a revision names the hash it replaces, so a concurrent writer's
+    revision is never overwritten blindly. Raises TooLarge when the new version
+    cannot fit alone.
     """
+    sighting = doc.get("sighting")
+    if sighting is not None and sighting in (current.get("sightings") or ()):
+        return "replayed", None
     update: dict[str, Any] = {
         "$inc": {"seen_count": 1},
         "$max": {"last_seen_at": now},
         "$addToSet": {"aliases": {"$each": doc["aliases"]}, "seen_via": doc["via"]},
     }
+    push: dict[str, Any] = {}
+    if sighting is not None:
+        push["sightings"] = {"$each": [sighting], "$slice": -SIGHTINGS_KEPT}
     fields: dict[str, Any] = {}
     filter_: dict[str, Any] = {"_id": doc["_id"]}
     if doc["content_hash"] != current.get("content_hash") and is_earlier(doc, current):
         # An earlier text arriving late (the _posts copy after the old_post one): history, not news.
-        # ``current`` must then include its revisions (the caller reads them for this outcome).
-        known = {r.get("content_hash") for r in current.get("revisions") or []}
-        if doc["content_hash"] in known:
-            outcome = "unchanged"
-        else:
-            outcome = "history"
-            snapshot = {k: doc.get(k) for k in CONTENT_FIELDS}
-            snapshot["replaced_at"] = now
-            update["$push"] = {"revisions": {"$each": [snapshot], "$slice": max_revisions}}
+        late = _late_text(current, doc, now, max_revisions, full=full)
+        outcome = "unchanged" if late is None else "history"
+        if late is not None:
+            push["revisions"] = late
             filter_["revisions.content_hash"] = {"$ne": doc["content_hash"]}
     elif doc["content_hash"] != current.get("content_hash") and replaces(current, doc):
         outcome = "revised"
@@ -125,10 +159,15 @@ def plan_existing(current: dict[str, Any], doc: dict[str, Any], now: datetime,
         fields["updated_at"] = now
         snapshot = {k: current.get(k) for k in CONTENT_FIELDS}
         snapshot["replaced_at"] = now
-        update["$push"] = {"revisions": {"$each": [snapshot], "$position": 0, "$slice": max_revisions}}
+        keep = _revisions_that_fit({**current, **fields}, [snapshot, *(current.get("revisions") or [])],
+                                   max_revisions) if full else max_revisions
+        push["revisions"] = {"$each": [snapshot], "$position": 0, "$slice": keep}
         filter_["content_hash"] = current.get("content_hash")
     else:
         fields.update({k: doc[k] for k in FILLABLE if doc.get(k) and not current.get(k)})
+        filled = len(bson.encode(fields)) if fields else 0
+        if filled > HEADROOM_BYTES:  # fills are small: a huge one is bad input
+            raise TooLarge(filled, "what it would fill in")
         if doc["content_hash"] == current.get("content_hash") and is_earlier(current, doc):
             fields["version"] = doc["version"]  # the same text, seen in its later copy
         outcome = "merged" if fields else "unchanged"
@@ -145,9 +184,52 @@ def plan_existing(current: dict[str, Any], doc: dict[str, Any], now: datetime,
             fields["share_status"] = "ok"
             update["$unset"] = {"share_error": ""}
     if fields:
-        update["$set"] = fields
+        update["$set"] = {**fields, "schema_version": SCHEMA_VERSION}
         outcome = "merged" if outcome == "unchanged" else outcome
+    if push:
+        update["$push"] = push
     return outcome, UpdateOne(filter_, update)
+
+
+def _late_text(current: dict[str, Any], doc: dict[str, Any], now: datetime, max_revisions: int, *,
+               full: bool) -> dict[str, Any] | None:
+    """The $push of an earlier text into the revisions, where its version puts it (newest first); None when it
+    is there already or older than every revision kept."""
+    revisions = current.get("revisions") or []
+    if doc["content_hash"] in {r.get("content_hash") for r in revisions}:
+        return None
+    position = _place(revisions, doc["version"])
+    snapshot = {k: doc.get(k) for k in CONTENT_FIELDS}
+    snapshot["replaced_at"] = now
+    keep = _revisions_that_fit(current, [*revisions[:position], snapshot, *revisions[position:]],
+                               max_revisions) if full else max_revisions
+    if position >= keep:
+        return None
+    return {"$each": [snapshot], "$position": position, "$slice": keep}
+
+
+def _place(revisions: list[dict[str, Any]], version: int) -> int:
+    """Where a text of ``version`` goes among revisions kept newest first: after every revision that is not
+    known to be older (a revision without a version came by arrival, later than any post source)."""
+    for index, revision in enumerate(revisions):
+        if revision.get("version") is not None and revision["version"] < version:
+            return index
+    return len(revisions)
+
+
+def _revisions_that_fit(document: dict[str, Any], revisions: list[dict[str, Any]], max_revisions: int) -> int:
+    """How many of ``revisions`` (newest first) the document can keep under the limit; TooLarge when even
+    none leave it room."""
+    size = len(bson.encode({**document, "revisions": []}))
+    if size > MAX_BSON_BYTES - HEADROOM_BYTES:
+        raise TooLarge(size)
+    keep = 0
+    for revision in revisions[:max_revisions]:
+        size += len(bson.encode(revision)) + _ELEMENT_BYTES
+        if size > MAX_BSON_BYTES - HEADROOM_BYTES:
+            break
+        keep += 1
+    return keep
 
 
 def is_earlier(doc: dict[str, Any], current: dict[str, Any]) -> bool:

@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 BINARY_NAME = "secantusd-py"
 STATE_FILE = "finews-server.json"
+# Oplog entries kept at most: a week of cron runs and a full import, whichever is more (each sighting is one).
+OPLOG_MAX_ENTRIES = 5_000_000
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -70,8 +72,9 @@ def _answers(uri: str, timeout_ms: int = 1000) -> bool:
 
 class EmbeddedServer:
     def __init__(self, data_dir: str | Path, *, port: int = 0, binary: str | None = None,
-                 start_timeout: float = 60.0) -> None:
+                 start_timeout: float = 60.0, changes_days: float = 7.0) -> None:
         self.data_dir = Path(data_dir)
+        self.changes_days = changes_days
         self.port = port
         self.binary = binary
         self.start_timeout = start_timeout
@@ -95,7 +98,10 @@ class EmbeddedServer:
         log = (self.data_dir.parent / "secantus.log").open("ab")
         self.process = subprocess.Popen(
             [find_binary(self.binary), "--host", "127.0.0.1", "--port", str(port),
-             "--storage-path", str(self.data_dir), "--log-level", "WARNING"],
+             "--storage-path", str(self.data_dir), "--log-level", "WARNING",
+             # The change feed's window (finews/storage/changes.py): SecantusDB keeps an hour by default.
+             "--oplog-retention-seconds", str(int(self.changes_days * 86400)),
+             "--oplog-max-entries", str(OPLOG_MAX_ENTRIES)],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         log.close()
@@ -151,9 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m finews.storage.embedded", description=main.__doc__)
     parser.add_argument("--data-dir", default=os.environ.get("FINEWS_DATA_DIR", "data"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("FINEWS_EMBEDDED_PORT", "27017")))
+    parser.add_argument("--changes-days", type=float, default=float(os.environ.get("FINEWS_CHANGES_DAYS", "7")))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    server = EmbeddedServer(Path(args.data_dir) / "mongo", port=args.port)
+    server = EmbeddedServer(Path(args.data_dir) / "mongo", port=args.port, changes_days=args.changes_days)
     print(server.start(), flush=True)
     if server.process is None:
         print("already served by another process", file=sys.stderr)
