@@ -28,6 +28,8 @@ DEFAULTS: dict[str, Any] = {
     "FINEWS_REJECT_RAW_MAX_CHARS": 2_000_000,
     # An article whose sanitized body is longer than this is rejected (body_too_large).
     "FINEWS_MAX_BODY_CHARS": 1_000_000,
+    # Largest post source file the posts spider reads (a larger one is a reject file_too_large, not read).
+    "FINEWS_MAX_SOURCE_BYTES": 32 * 1024 * 1024,
     # Archive articles in MongoDB (the store pipeline); off only for runs that just export files.
     "FINEWS_STORE": True,
     # Close conditions: a run never hangs (seconds; 0 turns one off).

@@ -161,7 +161,7 @@ def test_concurrent_processes_give_one_document_each(archive, tmp_path):
 
 def test_stored_documents_follow_the_json_schema(archive):
     # With sighting ids, as the store pipeline gives them.
-    docs = [dict(to_document(article(p.name, p.parent.name)), sighting=ObjectId())
+    docs = [dict(to_document(article(p.name, p.parent.name)), sighting=str(ObjectId()))
             for p in sorted(FIXTURE_POSTS.glob("*/2022-*.md"))]
     archive.write_articles(docs)
     archive.write_articles([to_document(dataclasses.asdict(changed_text(article(MEDIA, "old_post"), "改")))])

@@ -11,8 +11,10 @@ from datetime import datetime, timedelta
 import pytest
 from conftest import FIXTURE_POSTS, ROOT, run_crawl
 from oracle import published_posts, reachable_posts
+from test_store_rules import _alias_bomb_post
 
 from finews.parsing.source import read_source
+from finews.replica import generate_posts
 
 CROSS_FIELDS = ("info_code", "title", "category", "source", "body_text", "stocks")
 PAIR = "2021-12-08-202112082206672930.md"  # _posts and old_post copies with different text
@@ -157,3 +159,28 @@ def test_progress_shows_on_a_terminal_and_not_in_cron(tmp_path):
     os.close(controller)
     assert shown.returncode == 0
     assert b"/176 files" in output and b"ETA" in output
+
+
+def test_special_files_links_out_and_alias_bombs_are_rejects_and_the_import_goes_on(tmp_path):
+    """Fault drills: a FIFO named *.md hung the import for ever (time limit and SIGTERM did nothing), a link to
+    /dev/zero was read until MemoryError, a link out of the folder put /etc/passwd into rejects.raw, and 436 bytes
+    of YAML anchors made a 522 MB title. Among 20 good sources each is now a reject naming its file."""
+    source = tmp_path / "src"
+    generate_posts(source, 20)
+    folder = source / "_posts"
+    os.mkfifo(folder / "2022-05-31-NW202205310000000001.md")
+    (folder / "2022-05-31-NW202205310000000002.md").symlink_to("/dev/zero")
+    secret = tmp_path / "outside.md"
+    secret.write_text("SECRET-OUTSIDE\n", encoding="utf-8")
+    (folder / "2022-05-31-NW202205310000000003.md").symlink_to(secret)
+    _alias_bomb_post(folder / "2022-05-31-NW202205310000000004.md", "NW202205310000000004")
+    (folder / "2022-05-31-NW202205310000000005.md").write_text("---\n" + "x" * 20_000 + "\n", encoding="utf-8")
+    result = run_crawl("http://unused.invalid/", tmp_path / "out", "-a", f"path={source}", "-s",
+                       "FINEWS_MAX_SOURCE_BYTES=10000", spider="posts", timeout=120)
+    assert len(result.items) == 20, result.log[-3000:]
+    named = {r["url"].rsplit("/", 1)[1][-7:-3]: r["reason"] for r in result.rejects}
+    assert named == {"0001": "not_a_file", "0002": "outside_folder", "0003": "outside_folder",
+                     "0004": "yaml_anchor", "0005": "file_too_large"}, result.rejects
+    assert "SECRET-OUTSIDE" not in str(result.rejects) and "SECRET-OUTSIDE" not in result.log
+    assert result.stat("memusage/max") < 400 * 1024 * 1024
+    assert result.returncode in (0, 6), result.log[-2000:]

@@ -91,7 +91,8 @@ class StorePipeline:
     async def process_item(self, item: Any) -> Any:
         # An Article's fields as they are (to_document copies what it keeps): asdict() deep-copied them all.
         doc = to_document(vars(item) if isinstance(item, Article) else ItemAdapter(item).asdict())
-        doc["sighting"] = ObjectId()  # journaled with it: a replay of an applied sighting changes nothing
+        # Journaled with it: a replay of an applied sighting changes nothing. Hex: plain JSON in the journal.
+        doc["sighting"] = str(ObjectId())
         self.journal.append(doc)
         self._buffer.append(doc)
         if len(self._buffer) >= self.batch_size:

@@ -13,8 +13,10 @@ pipelines, stats, dedupe and storage are those of the site crawl.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -54,6 +56,62 @@ def source_files(root: Path) -> Iterator[str]:
                     yield os.path.join(directory, name)
 
 
+class Unreadable(Exception):
+    """A file of the import folder that is not read: why, for its reject."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+_KINDS = {stat.S_IFIFO: "FIFO", stat.S_IFCHR: "character device", stat.S_IFBLK: "block device",
+          stat.S_IFSOCK: "socket", stat.S_IFDIR: "directory"}
+
+
+def checked(path: str, root: str, status: os.stat_result, max_bytes: int, *, link: bool = True) -> None:
+    """Raise Unreadable unless ``path`` (``status``: a stat of what it leads to) is a regular file of at most
+    ``max_bytes`` inside the folder ``root`` (a real path): a FIFO blocks a read for ever, /dev/zero never
+    ends, and a link out of the folder would put any file of the machine into the archive or its rejects.
+    ``link=False``: ``path`` is no symbolic link (the walk follows none into subfolders), so it is inside."""
+    if link:
+        real = os.path.realpath(path)
+        if os.path.commonpath([real, root]) != root:
+            raise Unreadable("outside_folder", f"{path} leads to {real}, outside the import folder {root}")
+    if not stat.S_ISREG(status.st_mode):
+        raise Unreadable("not_a_file", f"{path} is a {_KINDS.get(stat.S_IFMT(status.st_mode), 'special file')}")
+    if status.st_size > max_bytes:
+        raise Unreadable("file_too_large", f"{path}: {status.st_size} bytes, over FINEWS_MAX_SOURCE_BYTES "
+                                           f"({max_bytes})")
+
+
+def read_file(path: str, root: str, max_bytes: int) -> bytes:
+    """The bytes of a post file, if ``checked`` lets it be read. Opened without blocking (a FIFO opens at once)
+    and without following a link; the open file is checked, so what is read is what was checked. A link is
+    checked, by what it leads to, before it is opened. As many system calls as a plain ``open().read()`` for
+    an ordinary file (a stat before the open cost 3% of an import). Raises Unreadable, or OSError."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        descriptor = os.open(path, flags | os.O_NOFOLLOW)
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise
+        checked(path, root, os.stat(path), max_bytes)  # a link: inside the folder, to a regular file?
+        descriptor = os.open(path, flags)
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode) or status.st_size > max_bytes:
+            checked(path, root, status, max_bytes, link=False)  # raises: it says why
+        data = os.read(descriptor, status.st_size + 1)  # the whole file at once, as a plain read does
+        while status.st_size < len(data) <= max_bytes and (more := os.read(descriptor, max_bytes + 1 - len(data))):
+            data += more  # it grew since the stat
+    finally:
+        os.close(descriptor)
+    if len(data) > max_bytes:
+        raise Unreadable("file_too_large", f"{path}: grew over FINEWS_MAX_SOURCE_BYTES ({max_bytes}) while read")
+    return data
+
+
 def older_than(name: str, since: str | None) -> bool:
     match = _DATED.match(name)
     return bool(since and match and match.group(1) < since)
@@ -86,6 +144,8 @@ class PostsSpider(scrapy.Spider):
         spider.site_url = spider.run_arguments.get("base_url") or crawler.settings.get("FINEWS_BASE_URL")
         spider.in_pipelines = 0
         spider.room = crawler.settings.getint("CONCURRENT_ITEMS")
+        spider.max_bytes = crawler.settings.getint("FINEWS_MAX_SOURCE_BYTES")
+        spider.root = os.path.realpath(spider.path) if spider.path else ""
         spider.room_made: Deferred | None = None
         for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
             crawler.signals.connect(spider._item_done, signal=signal)
@@ -105,7 +165,7 @@ class PostsSpider(scrapy.Spider):
                 if (article := self._read_file(entry.path)) is not None:
                     self.in_pipelines += 1
                     yield article
-            else:
+            elif entry.path is None or self._fetchable(entry.path):
                 yield scrapy.Request(entry.url, callback=self.parse_source, errback=self.on_error,
                                      dont_filter=not shared)
         self.crawler.stats.set_value("finews/posts/skipped_since", skipped)
@@ -147,14 +207,29 @@ class PostsSpider(scrapy.Spider):
 
     def _read_file(self, path: str) -> Article | None:
         try:
-            with open(path, "rb") as file:
-                data = file.read()
+            data = read_file(path, self.root, self.max_bytes)
+        except Unreadable as exc:
+            self.crawler.stats.inc_value("finews/posts/files")
+            self._reject(exc.reason, exc.detail, _file_uri(path), None)
+            return None
         except OSError as exc:
             self.crawler.stats.inc_value("finews/posts/files")
             self._reject("read_failed", f"{type(exc).__name__}: {exc}", _file_uri(path), None)
             return None
         self.crawler.stats.inc_value("finews/posts/files_read")
         return self._article(data, _repo_path(path), path)
+
+    def _fetchable(self, path: str) -> bool:
+        """A file a distributed run hands to the downloader as file://: checked as a local read checks it."""
+        try:
+            checked(path, self.root, os.stat(path), self.max_bytes)
+        except Unreadable as exc:
+            self.crawler.stats.inc_value("finews/posts/files")
+            self._reject(exc.reason, exc.detail, _file_uri(path), None)
+            return False
+        except OSError:
+            return True  # the request's errback says what went wrong
+        return True
 
     def parse_source(self, response: Response) -> Iterator[Any]:
         article = self._article(response.body, _repo_path(unquote(urlsplit(response.url).path)), response.url)
@@ -204,8 +279,9 @@ class _Entry:
 
 
 def _file_uri(path: str) -> str:
-    """The file:// URL of a path as given (relative ones too: -a path=tests/fixtures/posts)."""
-    return Path(path).resolve().as_uri()
+    """The file:// URL of a path as given (relative ones too: -a path=tests/fixtures/posts); a link is named
+    as itself, not as what it leads to."""
+    return Path(os.path.abspath(path)).as_uri()
 
 
 def _repo_path(path: str) -> str:
