@@ -93,7 +93,7 @@ def changes(db: Any, since: str | datetime | None, limit: int) -> Iterator[dict[
                     continue
                 count += 1
                 yield {"_id": event["documentKey"]["_id"], "op": event["operationType"],
-                       "fields": sorted(fields), "at": event.get("wallTime"), "cursor": cursor}
+                       "fields": sorted(fields - BOOKKEEPING), "at": event.get("wallTime"), "cursor": cursor}
     except OperationFailure as exc:
         if exc.code in _NOT_A_REPLICA_SET:
             raise FeedError("this MongoDB is a standalone server, which keeps no change feed: run it as a "
