@@ -24,12 +24,13 @@ class Rejected(DropItem):
 def fit_raw(raw: Any, max_chars: int) -> Any:
     """A reject's raw input cut to ``max_chars`` characters of text in all (so its record fits in a MongoDB
     document: 4 bytes a character at most), each cut string marked with its length. Structure is kept."""
-    budget = [max_chars]
+    budget = max_chars
 
     def cut(value: Any) -> Any:
+        nonlocal budget
         if isinstance(value, str):
-            keep = min(len(value), budget[0])
-            budget[0] -= keep
+            keep = min(len(value), budget)
+            budget -= keep
             return value if keep == len(value) else {"truncated_from": len(value), "text": value[:keep]}
         if isinstance(value, dict):
             return {str(key)[:200]: cut(item) for key, item in value.items()}

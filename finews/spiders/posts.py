@@ -209,13 +209,9 @@ class PostsSpider(scrapy.Spider):
         try:
             data = read_file(path, self.root, self.max_bytes)
         except Unreadable as exc:
-            self.crawler.stats.inc_value("finews/posts/files")
-            self._reject(exc.reason, exc.detail, _file_uri(path), None)
-            return None
+            return self._not_read(path, exc.reason, exc.detail)
         except OSError as exc:
-            self.crawler.stats.inc_value("finews/posts/files")
-            self._reject("read_failed", f"{type(exc).__name__}: {exc}", _file_uri(path), None)
-            return None
+            return self._not_read(path, "read_failed", f"{type(exc).__name__}: {exc}")
         self.crawler.stats.inc_value("finews/posts/files_read")
         return self._article(data, _repo_path(path), path)
 
@@ -224,12 +220,16 @@ class PostsSpider(scrapy.Spider):
         try:
             checked(path, self.root, os.stat(path), self.max_bytes)
         except Unreadable as exc:
-            self.crawler.stats.inc_value("finews/posts/files")
-            self._reject(exc.reason, exc.detail, _file_uri(path), None)
+            self._not_read(path, exc.reason, exc.detail)
             return False
         except OSError:
             return True  # the request's errback says what went wrong
         return True
+
+    def _not_read(self, path: str, reason: str, detail: str) -> None:
+        """A local file that gives no article: counted among the files, and a reject naming it."""
+        self.crawler.stats.inc_value("finews/posts/files")
+        self._reject(reason, detail, _file_uri(path), None)
 
     def parse_source(self, response: Response) -> Iterator[Any]:
         article = self._article(response.body, _repo_path(unquote(urlsplit(response.url).path)), response.url)

@@ -346,7 +346,6 @@ def _hosts(uri: str) -> list[str]:
     return [("srv:" if scheme.endswith("+srv") else "") + host for host in sorted(hosts.split(",")) if host]
 
 
-
 def _share_target(doc: dict[str, Any]) -> tuple[str, str | None, dict[str, Any]]:
     published = doc.get("published_at")
     post = {"title": doc.get("title"), "published_at": iso_cst(published) if published else None}

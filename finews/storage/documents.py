@@ -48,6 +48,7 @@ LIGHT_PROJECTION = {"revisions": 0, "body_html": 0, "body_text": 0}
 # (aliases, seen_via, sightings, share marks, filled fields).
 MAX_BSON_BYTES = 16 * 1024 * 1024
 HEADROOM_BYTES = 256 * 1024
+_FITS = MAX_BSON_BYTES - HEADROOM_BYTES  # what a write may make a document at most
 # The ids of the last sightings applied: a journal replay comes within a run or two, never 20 sightings later.
 SIGHTINGS_KEPT = 20
 # Per element of the revisions array: its key ("0", "1", ...) and type byte, at most.
@@ -113,9 +114,9 @@ def plan_new(doc: dict[str, Any], now: datetime) -> UpdateOne:
     insert = {k: v for k, v in doc.items() if k not in ("_id", "sighting")}
     insert.update(first_seen_at=now, updated_at=now, last_seen_at=now, seen_count=1, seen_via=[doc["via"]],
                   revisions=[], sightings=[doc["sighting"]] if doc.get("sighting") is not None else [])
-    if _size_bound(insert) > MAX_BSON_BYTES - HEADROOM_BYTES:  # encoded only when it may not fit
+    if _size_bound(insert) > _FITS:  # encoded only when it may not fit
         size = len(bson.encode(insert))
-        if size > MAX_BSON_BYTES - HEADROOM_BYTES:
+        if size > _FITS:
             raise TooLarge(size)
     return UpdateOne({"_id": doc["_id"]}, {"$setOnInsert": insert}, upsert=True)
 
@@ -236,12 +237,12 @@ def _revisions_that_fit(document: dict[str, Any], revisions: list[dict[str, Any]
     """How many of ``revisions`` (newest first) the document can keep under the limit; TooLarge when even
     none leave it room."""
     size = len(bson.encode({**document, "revisions": []}))
-    if size > MAX_BSON_BYTES - HEADROOM_BYTES:
+    if size > _FITS:
         raise TooLarge(size)
     keep = 0
     for revision in revisions[:max_revisions]:
         size += len(bson.encode(revision)) + _ELEMENT_BYTES
-        if size > MAX_BSON_BYTES - HEADROOM_BYTES:
+        if size > _FITS:
             break
         keep += 1
     return keep
