@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import redis
+from pymongo.errors import PyMongoError
 from scrapy.crawler import CrawlerProcess
 from scrapy.utils.log import configure_logging
 from scrapy.utils.project import get_project_settings
@@ -39,7 +40,7 @@ from finews.dates import CST, parse_post_date
 from finews.lock import LockHeld, RunLock, describe, holders
 from finews.redact import install_log_redaction, redact
 from finews.storage.archive import Archive
-from finews.storage.changes import FeedError, changes
+from finews.storage.changes import FeedError, changes, parse_cursor
 from finews.storage.embedded import main as serve_embedded
 from finews.storage.journal import Journal, folder_for
 
@@ -125,6 +126,10 @@ def _day(text: str) -> datetime:
 def _since(text: str) -> str | datetime:
     """A cursor (``<seconds>.<increment>``) as it is, a date as a moment."""
     if "-" not in text:
+        try:
+            parse_cursor(text)  # refused here, before anything connects
+        except FeedError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
         return text
     moment = parse_post_date(text)
     if moment is None:
@@ -269,6 +274,10 @@ def run_changes(args: argparse.Namespace) -> int:
         except FeedError as exc:
             print(f"finews changes: {exc}", file=sys.stderr)
             return outcome.USAGE
+        except PyMongoError as exc:
+            print(f"finews changes: MongoDB at {redact(store.uri)} does not answer ({type(exc).__name__})",
+                  file=sys.stderr)
+            return outcome.STORAGE_DOWN
     return outcome.OK
 
 

@@ -550,6 +550,23 @@ def test_a_start_the_server_no_longer_keeps_is_refused_in_one_line(mongo, tmp_pa
     assert re.fullmatch(r"finews changes: the server keeps changes from \S+ on only: .*\n", run.stderr), run.stderr
     bad = finews("changes", "--since", "yesterday", env=env)
     assert bad.returncode == 2 and len(bad.stderr.splitlines()) == 1, bad.stderr
+    bad_cursor = finews("changes", "--since", "1.x", env=env)
+    assert bad_cursor.returncode == 2 and bad_cursor.stderr.startswith("finews changes: argument --since: not a "
+                                                                      "cursor"), bad_cursor.stderr
+
+
+def test_a_feed_reader_with_no_database_gets_one_line_and_the_storage_status(tmp_path):
+    from test_operations import finews, finews_env  # noqa: PLC0415
+
+    from finews import outcome  # noqa: PLC0415
+
+    env = finews_env(tmp_path, "http://127.0.0.1:9/", MONGO_URI="mongodb://finews:s3cret@127.0.0.1:9/",
+                     FINEWS_MONGO_TIMEOUT_MS="300")
+    run = finews("changes", "--since", "1.2", env=env)
+    assert run.returncode == outcome.STORAGE_DOWN and run.stdout == "", run.stderr
+    assert "Traceback" not in run.stderr and "s3cret" not in run.stderr
+    assert run.stderr.splitlines()[-1] == (
+        "finews changes: MongoDB at mongodb://finews:***@127.0.0.1:9/ does not answer (ServerSelectionTimeoutError)")
 
 
 # -- docs/schema.md: every documented query uses its index; its code and commands run as written --------
