@@ -496,10 +496,11 @@ def test_a_reader_polling_between_two_writers_sees_every_change_once(mongo, tmp_
     reader.open()
     try:
         while any(w.poll() is None for w in writers):
-            lines = list(changes(reader.db, cursor, 10_000))
+            # a small page, so that cursors fall between any two writes (how many polls fit is the machine's speed)
+            lines = list(changes(reader.db, cursor, 25))
             seen += lines[:-1]
             cursor = lines[-1]["cursor"]
-            polls += 1
+            polls += bool(lines[:-1])
     finally:
         reader.close()
     seen += _feed(env, cursor)[:-1]  # and the command, as a job runs it
@@ -511,8 +512,8 @@ def test_a_reader_polling_between_two_writers_sees_every_change_once(mongo, tmp_
     assert {c["_id"] for c in seen if c["op"] == "insert"} == set(db.articles.distinct("_id"))
     assert db.articles.count_documents({"revisions.0": {"$exists": True}}) == 50
     assert len([c for c in seen if c["op"] == "update" and "title" in c["fields"]]) == 50
-    assert polls >= 5, polls
-    print(f"{polls} polls, {len(seen)} changes")
+    assert polls >= 2, polls  # read in the middle of the writes, not once after them
+    print(f"{polls} polls with changes while the writers ran, {len(seen)} changes")
 
 
 def test_merges_and_share_marks_are_changes_and_sightings_are_not(mongo, tmp_path):
