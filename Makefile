@@ -7,7 +7,7 @@ SECANTUS := .secantus/bin/secantusd-py
 BASE_URL ?=
 SPIDER_ARGS := $(if $(BASE_URL),-a base_url=$(BASE_URL))
 
-.PHONY: crawl test lint demo bench system-deps splash clean lock check-wheels
+.PHONY: crawl install test lint demo bench system-deps splash clean lock check-wheels
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -42,8 +42,12 @@ system-deps:
 splash:
 	./scripts/install-splash.sh
 
-crawl: $(BIN)/.installed $(SECANTUS)
-	$(BIN)/scrapy crawl finews $(SPIDER_ARGS)
+# What the main job needs; scripts/crawl runs it first.
+install: $(BIN)/.installed $(SECANTUS)
+
+# The main job through scripts/crawl (make reports any non-zero status as its own 2: cron runs the script).
+crawl: install
+	./scripts/crawl $(SPIDER_ARGS)
 
 test: $(BIN)/.installed $(SECANTUS) system-deps splash
 	$(BIN)/ruff check .

@@ -2,7 +2,9 @@
 
 Values here are the defaults; ``finews.settings`` overlays environment
 variables of the same name, and ``-s NAME=value`` on the command line wins
-over both. README.md documents each one.
+over both. docs/configuration.md documents each one. ``check`` validates them
+all once, before a command does any work: the type of the default is the type
+a value must have, and a few have bounds.
 """
 
 from __future__ import annotations
@@ -10,6 +12,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
+
+from pymongo.errors import ConfigurationError, InvalidURI
+from pymongo.uri_parser import parse_uri
+
+from finews.arguments import ArgumentProblem, parse_bool
+from finews.redact import redact
 
 LIVE_SITE = "https://finews.withounder.com/"
 
@@ -39,14 +48,14 @@ DEFAULTS: dict[str, Any] = {
     "FINEWS_LOG_FILE": "",
     "FINEWS_LOG_MAX_BYTES": 10_000_000,
     "FINEWS_LOG_BACKUPS": 5,
-    # Monitors: errors logged at most; share of inputs rejected at most; items at least this share of the
-    # median of the last N finished runs (checked once that median reaches FINEWS_MONITOR_MIN_MEDIAN);
-    # the newest archived article at most this old (finews spider; 0 turns it off).
+    # Monitors: errors logged at most; share of inputs rejected at most; items an input at least this share
+    # of the median of the last N good runs of the same spider and kind (judged from FINEWS_MONITOR_MIN_INPUTS
+    # inputs on); the newest archived article at most this old (finews spider; 0 turns it off).
     "FINEWS_MONITOR_MAX_ERRORS": 10,
     "FINEWS_MONITOR_MAX_REJECT_SHARE": 0.2,
     "FINEWS_MONITOR_MIN_ITEMS_RATIO": 0.2,
     "FINEWS_MONITOR_RECENT_RUNS": 10,
-    "FINEWS_MONITOR_MIN_MEDIAN": 20,
+    "FINEWS_MONITOR_MIN_INPUTS": 20,
     "FINEWS_MONITOR_MAX_SILENCE_HOURS": 0.0,
     # Distributed crawling (scrapy-redis): unset means the single-process scheduler.
     "FINEWS_REDIS_URL": "",
@@ -105,3 +114,60 @@ def from_environment(defaults: Mapping[str, Any], environ: Mapping[str, str] | N
     """Overlay environment variables on the defaults; Scrapy's typed getters parse the strings."""
     env = os.environ if environ is None else environ
     return {name: env.get(name, value) for name, value in defaults.items()}
+
+
+# Smallest values that make sense (0 turns the time limits, the GC tuning and a few monitors off).
+MINIMUM: dict[str, float] = {
+    "FINEWS_MONGO_BATCH_SIZE": 1, "FINEWS_MONGO_MAX_PENDING": 1, "FINEWS_MONGO_TIMEOUT_MS": 1,
+    "FINEWS_MAX_BODY_CHARS": 1, "FINEWS_MAX_SOURCE_BYTES": 1, "FINEWS_LOG_MAX_BYTES": 1,
+    "FINEWS_MONITOR_RECENT_RUNS": 1, "FINEWS_PROGRESS_SECONDS": 0.01, "FINEWS_MONGO_FLUSH_SECONDS": 0.01,
+    "FINEWS_CHANGES_DAYS": 0.01, "FINEWS_REDIS_SESSION_SECONDS": 1,
+}
+# Largest: a reject's raw input must fit a 16 MiB document at 4 bytes a character (finews.rejects);
+# shares are shares; a port is a port.
+MAXIMUM: dict[str, float] = {
+    "FINEWS_REJECT_RAW_MAX_CHARS": 4_000_000, "FINEWS_MONITOR_MAX_REJECT_SHARE": 1.0,
+    "FINEWS_MONITOR_MIN_ITEMS_RATIO": 1.0, "FINEWS_EMBEDDED_PORT": 65535,
+}
+HTTP_URLS = ("FINEWS_BASE_URL", "FINEWS_SHARE_BASE_URL", "SPLASH_URL")
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+def check(settings: Any) -> None:
+    """Raise ArgumentProblem naming the first finews setting whose value cannot be used."""
+    for name, default in DEFAULTS.items():
+        value = settings.get(name)
+        shown = redact(str(value))
+        if isinstance(default, bool):
+            try:
+                parse_bool(value, name)
+            except ArgumentProblem as exc:
+                raise ArgumentProblem(f"setting {exc}") from None
+            continue
+        if isinstance(default, (int, float)):
+            try:
+                number = settings.getint(name) if isinstance(default, int) else settings.getfloat(name)
+            except (TypeError, ValueError):
+                kind = "a whole number" if isinstance(default, int) else "a number"
+                raise ArgumentProblem(f"setting {name}={shown!r} is not {kind}") from None
+            low, high = MINIMUM.get(name, 0), MAXIMUM.get(name)
+            if number < low or (high is not None and number > high):
+                bounds = f">= {low:,.10g}" + (f" and <= {high:,.10g}" if high is not None else "")
+                raise ArgumentProblem(f"setting {name}={shown!r} must be {bounds}")
+            continue
+        _check_text(name, str(value or ""))
+
+
+def _check_text(name: str, value: str) -> None:
+    shown = redact(value)
+    if name in HTTP_URLS and (value or name == "FINEWS_BASE_URL"):
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ArgumentProblem(f"setting {name}={shown!r} is not an http(s) URL")
+    elif name == "FINEWS_REDIS_URL" and value and urlsplit(value).scheme not in REDIS_SCHEMES:
+        raise ArgumentProblem(f"setting {name}={shown!r} is not a redis:// URL")
+    elif name == "MONGO_URI" and value and not value.startswith("mongodb+srv://"):  # +srv would ask DNS here
+        try:
+            parse_uri(value)
+        except (InvalidURI, ConfigurationError, ValueError) as exc:
+            raise ArgumentProblem(f"setting MONGO_URI={shown!r}: {redact(str(exc))}") from None

@@ -36,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
             sys.executable, "-m", "scrapy", "crawl", "finews", "-a", f"base_url={replica.url}",
             "-O", str(args.output / "articles.jsonl"), "-s", f"FINEWS_OUTPUT_DIR={args.output}",
             "-s", f"FINEWS_DATA_DIR={args.output / 'data'}",
+            # Share links point at the live share hosts: the replica answers for them, nothing leaves 127.0.0.1.
+            "-s", f"FINEWS_SHARE_BASE_URL={replica.url}",
             "-s", "AUTOTHROTTLE_ENABLED=0",
         ]
         code = subprocess.run(command, check=False).returncode

@@ -1,7 +1,7 @@
 """Seen-request fingerprints in Redis, per crawl session, expiring: memory stays bounded over months of cron.
 
 Workers of one distributed crawl share a session: the first to start creates
-``finews:<spider>:session``, the others join it, and every fingerprint check keeps it
+the session key (finews.redis_keys), the others join it, and every fingerprint check keeps it
 (and its fingerprint set) alive for ``FINEWS_REDIS_SESSION_SECONDS`` more. Once all
 workers are done, both expire, and the next crawl starts a new session. The archive
 (``_id`` = info code) stays the source of truth: a forgotten fingerprint costs at most
@@ -15,6 +15,8 @@ from typing import Any
 
 from scrapy_redis.connection import get_redis_from_settings
 from scrapy_redis.dupefilter import RFPDupeFilter
+
+from finews.redis_keys import seen_prefix, session_key
 
 # One round trip, atomic: the current session (made now if there is none), the fingerprint added to its set,
 # and both kept alive. Every check reads the session afresh, so all workers always share the current one.
@@ -34,8 +36,8 @@ return added
 
 class SessionDupeFilter(RFPDupeFilter):
     def __init__(self, server: Any, spider_name: str, ttl: int, debug: bool = False) -> None:
-        self.session_key = f"finews:{spider_name}:session"
-        self.seen_prefix = f"finews:{spider_name}:seen:"
+        self.session_key = session_key(spider_name)
+        self.seen_prefix = seen_prefix(spider_name)
         super().__init__(server, self.seen_prefix, debug)
         self.ttl = ttl
         self._seen = server.register_script(_SEEN)

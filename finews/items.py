@@ -35,6 +35,9 @@ class Article:
     # The post's file/permalink name (the part after the date), a fallback for the info code.
     post_name: str | None = None
     fetched_at: str | None = None
+    # Where the input was read: the URL fetched, or a local source's file:// URL (a reject names it; a requeue
+    # reads it there again). Not stored in the article.
+    fetched_from: str | None = None
     # Post sources: how late this text is, by evidence in the file (PostSource.version); None elsewhere.
     version: int | None = None
     # Share pages: "ok" once the share page's article was read, and when.

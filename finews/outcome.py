@@ -21,7 +21,7 @@ MEANING = {
     USAGE: "bad arguments",
     LOCKED: "another run of this spider is under way",
     STORAGE_DOWN: "the archive did not answer and the journal still holds articles, or the journal cannot be written",
-    NOTHING_FETCHED: "no page was fetched and no local post file read",
+    NOTHING_FETCHED: "pages were asked for (or local files tried) and not one answered or was read",
     MONITORS_FAILED: "monitors failed (errors, rejects, item count, freshness, validation)",
     CUT_SHORT: "the run did not finish (time limit, no items for too long, shutdown, crash)",
 }
@@ -39,7 +39,8 @@ def exit_status(stats: dict[str, Any]) -> tuple[int, str]:
     fetched = sum(v for k, v in stats.items() if k.startswith("downloader/response_status_count/2"))
     fetched += stats.get("downloader/response_status_count/304", 0)
     fetched += stats.get("finews/posts/files_read", 0)  # local files the posts spider read itself
-    if fetched == 0:
+    asked = stats.get("downloader/request_count", 0) + stats.get("finews/posts/files", 0)
+    if fetched == 0 and asked:  # a run that had nothing to ask for (nothing missing, an empty folder) is fine
         return NOTHING_FETCHED, "no 2xx or 304 response, no local file read"
     if stats.get("finews/monitors/failed"):
         return MONITORS_FAILED, ", ".join(stats.get("finews/monitors/failures") or []) or "monitors failed"

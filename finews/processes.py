@@ -19,3 +19,15 @@ def stop_process(process: subprocess.Popen, timeout: float, *, whole_group: bool
             else:
                 process.kill()
             process.wait()
+
+
+def process_alive(pid: object) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -3,6 +3,8 @@
 A MongoDB URI's password shows up wherever settings are printed (Scrapy logs its
 overridden settings at start). ``install_log_redaction()`` makes every log record
 replace ``scheme://user:password@`` with ``scheme://user:***@`` before it is formatted.
+The user may be empty (``redis://:password@host``, Redis' usual form) and the scheme
+missing (pymongo's ``invalid hostname: user:password@host``).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import logging
 import re
 from typing import Any
 
-_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s'\"]+):(?P<password>[^@/\s'\"]+)@")
+_CREDENTIALS = re.compile(r"(?P<scheme>(?:[a-z][a-z0-9+.-]*://)?)(?P<user>[^:/@\s'\"]*):(?P<password>[^@/\s'\"]+)@")
 _installed = False
 
 
@@ -22,6 +24,11 @@ def redact(text: str) -> str:
 
 def redact_uri(uri: str) -> str:
     return redact(uri)
+
+
+def redact_all(value: Any) -> Any:
+    """Strings, dicts and lists with every password redacted (run records, spider arguments)."""
+    return _clean(value)
 
 
 def _clean(value: Any) -> Any:
@@ -44,12 +51,15 @@ def install_log_redaction() -> None:
 
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = make_record(*args, **kwargs)
-        if isinstance(record.msg, str):
-            record.msg = redact(record.msg)
-        elif record.msg is not None and "://" in str(record.msg):
-            record.msg = redact(str(record.msg))
-        if record.args:
-            record.args = _clean(record.args)
+        # Formatted here, then redacted whole: arguments that are objects (a Request, an exception) carry
+        # URLs too. A record exists only at an enabled level, so this costs only what is logged anyway.
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError, KeyError):
+            message = str(record.msg)
+        record.msg, record.args = redact(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
         return record
 
     logging.setLogRecordFactory(factory)

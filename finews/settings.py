@@ -77,12 +77,10 @@ EXTENSIONS = {
 SPIDERMON_ENABLED = True
 SPIDERMON_SPIDER_CLOSE_MONITORS = ("finews.monitors.CloseMonitors",)
 
-# A run never hangs: a time limit, and a limit on time without items (FINEWS_TIME_LIMIT, FINEWS_IDLE_LIMIT).
-CLOSESPIDER_TIMEOUT = int(float(globals()["FINEWS_TIME_LIMIT"]))
-CLOSESPIDER_TIMEOUT_NO_ITEM = int(float(globals()["FINEWS_IDLE_LIMIT"]))
-
-# FINEWS_REDIS_URL switches scheduling to scrapy-redis (finews/addons.py), whichever way it is set.
-ADDONS = {"finews.addons.Distributed": 0}
+# Settings derived from finews' own once all are known, whichever way they were given (finews/addons.py):
+# the time and idle limits (FINEWS_TIME_LIMIT, FINEWS_IDLE_LIMIT → CLOSESPIDER_*), and scrapy-redis
+# scheduling when FINEWS_REDIS_URL is set.
+ADDONS = {"finews.addons.Limits": 0, "finews.addons.Distributed": 0}
 
 # `scrapy crawl` exits with the run's outcome (finews/outcome.py).
 COMMANDS_MODULE = "finews.commands"

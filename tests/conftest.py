@@ -129,7 +129,8 @@ def run_crawl(base_url: str, out_dir: Path, *args: str, spider: str = "finews", 
     else:
         database = database or mongo.new_database()
         settings.update(MONGO_URI=mongo.uri, FINEWS_MONGO_DATABASE=database)
-    command = [sys.executable, "-m", "scrapy", "crawl", spider, "-a", f"base_url={base_url}", "-O", str(feed)]
+    site = ["-a", f"base_url={base_url}"] if spider != "share" else []  # share pages go to FINEWS_SHARE_BASE_URL
+    command = [sys.executable, "-m", "scrapy", "crawl", spider, *site, "-O", str(feed)]
     for name, value in settings.items():
         command += ["-s", f"{name}={value}"]
     command += list(args)

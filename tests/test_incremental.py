@@ -149,7 +149,7 @@ def test_database_stopped_mid_crawl_loses_nothing(tmp_path, back_during_crawl):
             crawl = subprocess.Popen(_crawl_command(site.url, uri, database, *settings), cwd=ROOT,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             _wait_for(lambda: articles.count_documents({}) >= 20)
-            db_server.stop()
+            db_server.shutdown()
             if back_during_crawl:
                 time.sleep(2)
                 db_server = EmbeddedServer(server_dir, port=port)
@@ -166,4 +166,4 @@ def test_database_stopped_mid_crawl_loses_nothing(tmp_path, back_during_crawl):
         assert articles.count_documents({}) == 200
         assert not list((data / "journal").rglob("*.jsonl"))
     finally:
-        db_server.stop()
+        db_server.shutdown()

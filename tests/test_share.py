@@ -217,13 +217,15 @@ def test_codes_file_takes_codes_and_exported_articles(tmp_path):
     from finews.spiders.share import ShareSpider  # noqa: PLC0415
 
     codes_file = tmp_path / "codes.txt"
-    codes_file.write_text("# a comment\nNW1\n" + json.dumps(
+    codes_file.write_text("# a comment\nNW202204012331570001\n{not json\nnot a code\n" + json.dumps(
         {"info_code": CODE, "share_url": "http://finews.zning.xyz/html_News/NewsShare.html?infoCode=" + CODE,
          "title": "标题", "published_at": "2022-04-01T23:13:43+08:00", "body_text": "…"}, ensure_ascii=False) + "\n",
         encoding="utf-8")
     spider = ShareSpider(codes="NW2", codes_file=str(codes_file))
+    # A line that is neither a code nor a JSON article is kept for a reject (bad_codes_line), not a traceback.
+    assert spider.bad_lines == ["{not json", "not a code"]
     assert spider.targets == [
-        ("NW2", None, {}), ("NW1", None, {}),
+        ("NW2", None, {}), ("NW202204012331570001", None, {}),
         (CODE, "http://finews.zning.xyz/html_News/NewsShare.html?infoCode=" + CODE,
          {"title": "标题", "published_at": "2022-04-01T23:13:43+08:00"}),
     ]

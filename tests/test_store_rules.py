@@ -616,15 +616,3 @@ def test_the_python_of_the_schema_document_runs_as_written(mongo, fixture_crawl)
         outputs.append(run.stdout)
     assert re.fullmatch(r"save \d+\.\d+\n", outputs[0]), outputs[0]  # the feed recipe: the cursor to keep
     assert outputs[1].count("\n") == 20
-
-
-def test_the_commands_of_the_docs_run_as_written(mongo, tmp_path):
-    from test_operations import finews, finews_env  # noqa: PLC0415
-
-    commands = [line.strip() for path in (ROOT / "docs").glob("*.md")
-                for line in path.read_text(encoding="utf-8").splitlines() if re.match(r" {4}finews ", line)]
-    assert commands == ["finews changes"]
-    env = finews_env(tmp_path, "http://127.0.0.1:9/", mongo)
-    for command in commands:
-        run = finews(*command.split()[1:], env=env)
-        assert run.returncode == 0, run.stderr

@@ -1,14 +1,17 @@
-"""``scrapy crawl`` that exits with the run's outcome (finews.outcome), not 0 after anything."""
+"""``scrapy crawl`` that checks its arguments first and exits with the run's outcome (finews.outcome)."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
-from finews.outcome import exit_status
+from finews import outcome
+from finews.arguments import ArgumentProblem
+from finews.crawling import crawl
 
 logger = logging.getLogger(__name__)
 
@@ -21,13 +24,12 @@ class Command(ScrapyCrawl):
         if len(args) > 1:
             raise UsageError("running 'scrapy crawl' with more than one spider is not supported")
         assert self.crawler_process is not None
-        crawler = self.crawler_process.create_crawler(args[0])
-        self.crawler_process.crawl(crawler, **opts.spargs)
-        self.crawler_process.start()
-        if self.crawler_process.bootstrap_failed:
-            self.exitcode = 1
+        try:
+            status, why, _ = crawl(self.crawler_process, args[0], opts.spargs)
+        except ArgumentProblem as exc:
+            print(f"scrapy crawl: {exc}", file=sys.stderr)
+            self.exitcode = outcome.USAGE
             return
-        status, why = exit_status(crawler.stats.get_stats())
         self.exitcode = status
         if status:
             logger.error("Exit status %d: %s", status, why)

@@ -62,7 +62,9 @@ class RejectLog:
         self.stats.inc_value(f"finews/dropped/{reason}")
         if getattr(exception, "keep", True):
             raw = ItemAdapter(item).asdict() if ItemAdapter.is_item(item) else repr(item)
-            url = raw.get("url") if isinstance(raw, dict) else getattr(response, "url", None)
+            # Where it was read (a local source's file:// URL), else its page: what a requeue reads again.
+            url = ((raw.get("fetched_from") or raw.get("url")) if isinstance(raw, dict) else None) \
+                or getattr(response, "url", None)
             self._keep(spider, reason, str(getattr(exception, "detail", exception)), url, raw)
 
     def item_rejected(self, reason: str, detail: str, url: str | None, raw: Any, spider: Any) -> None:

@@ -15,6 +15,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import threads
 
+from finews.outcome import exit_status
+from finews.redact import redact_all
 from finews.storage.archive import Archive, archive_for, redact_uri
 
 logger = logging.getLogger(__name__)
@@ -44,7 +46,9 @@ class CrawlRuns:
     async def spider_opened(self, spider: Any) -> None:
         record = {
             "spider": spider.name,
-            "arguments": dict(getattr(spider, "run_arguments", {})),
+            "arguments": redact_all(dict(getattr(spider, "run_arguments", {}))),
+            # What kind of run (incremental, refresh, import, …): monitors compare a run with runs of its kind.
+            "kind": getattr(spider, "run_kind", None),
             "started_at": datetime.now(UTC),
             "status": "running",
             "host": socket.gethostname(),
@@ -56,7 +60,10 @@ class CrawlRuns:
     async def spider_closed(self, spider: Any, reason: str) -> None:
         stats = self.crawler.stats.get_stats()
         kept = {k: v for k, v in stats.items() if k.startswith("finews/") or k in SCRAPY_STATS}
+        code, why = exit_status({**stats, "finish_reason": reason})
         fields = {
+            "exit_status": code,
+            "exit_reason": why,
             "finished_at": datetime.now(UTC),
             "finish_reason": reason,
             "status": "finished" if reason == "finished" else "failed",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
@@ -21,42 +21,53 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import threads
 from twisted.python.failure import Failure
 
+from finews.arguments import Argument, parse_arguments
 from finews.codes import canonical_info_code
 from finews.dates import utc_now_iso
+from finews.monitors import INPUTS
 from finews.parsing.listing import feed_links, page_links
 from finews.parsing.post_page import NotAPostPage, parse_post_page
 from finews.parsing.urls import category_slug, category_url, post_path, same_site, share_info_code
 from finews.signals import item_rejected
+from finews.spiders.compat import Spider
 from finews.spiders.sharing import ShareRequests
 from finews.storage.archive import Archive, archive_for
 
-_FALSE = ("0", "false", "no", "off", "")
 
-
-def _flag(value: str | None, default: bool) -> bool:
-    return default if value is None else value.strip().lower() not in _FALSE
-
-
-class FinewsSpider(ShareRequests, scrapy.Spider):
+class FinewsSpider(ShareRequests, Spider):
     """``scrapy crawl finews [-a base_url=URL] [-a categories=a,b] [-a feed=0] [-a refresh=1] [-a share=0]``."""
 
     name = "finews"
+    arguments: ClassVar[dict[str, Argument]] = {
+        "base_url": Argument("url", "the site (default FINEWS_BASE_URL)"),
+        "categories": Argument("text", "comma-separated category slugs: crawl only these"),
+        "feed": Argument("bool", "read /feed.xml too (default FINEWS_FOLLOW_FEED)"),
+        "refresh": Argument("bool", "fetch what the archive has too (default FINEWS_REFRESH)"),
+        "share": Argument("bool", "follow share links (default FINEWS_SHARE)"),
+        "urls_file": Argument("file", "post page URLs to fetch, one a line (finews rejects requeue)"),
+    }
 
-    def __init__(self, base_url: str | None = None, categories: str | None = None, feed: str | None = None,
-                 refresh: str | None = None, share: str | None = None, urls_file: str | None = None,
-                 **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.run_arguments = {k: v for k, v in {"base_url": base_url, "categories": categories, "feed": feed,
-                                                "refresh": refresh, "share": share, "urls_file": urls_file,
-                                                **kwargs}.items() if v is not None}
+    def __init__(self, **kwargs: Any) -> None:
+        self.run_arguments = parse_arguments(self.name, self.arguments, kwargs)
+        super().__init__()
         # Post pages to fetch as they are (`finews rejects requeue`), instead of crawling the listings.
-        self.urls_file = urls_file
+        self.urls_file = self.run_arguments.get("urls_file")
         self._categories_seen: set[str] = set()
+        self._posts_asked: set[str] = set()
         self._validators: dict[str, dict] = {}
         self._seen_validators: dict[str, dict] = {}
         # Info codes of the posts each listing fetched in full named: its validators are kept only if
         # the archive has them all at the end (another worker may have died holding some of them).
         self._listed_codes: dict[str, set[str]] = {}
+
+    @property
+    def run_kind(self) -> str:
+        """What kind of run this is, for monitors that compare a run with runs like it."""
+        if self.urls_file:
+            return "requeue"
+        if self.refresh:
+            return "refresh"
+        return "restricted" if self.categories else "incremental"
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> FinewsSpider:
@@ -67,10 +78,10 @@ class FinewsSpider(ShareRequests, scrapy.Spider):
         spider.allowed_domains = [urlsplit(spider.base_url).hostname]
         listed = arguments.get("categories", settings.get("FINEWS_CATEGORIES"))
         spider.categories = [c.strip() for c in (listed or "").split(",") if c.strip()]
-        spider.follow_feed = _flag(arguments.get("feed"), settings.getbool("FINEWS_FOLLOW_FEED"))
-        spider.refresh = _flag(arguments.get("refresh"), settings.getbool("FINEWS_REFRESH"))
+        spider.follow_feed = arguments.get("feed", settings.getbool("FINEWS_FOLLOW_FEED"))
+        spider.refresh = arguments.get("refresh", settings.getbool("FINEWS_REFRESH"))
         spider.seed_category_days = settings.getfloat("FINEWS_SEED_CATEGORY_DAYS")
-        spider.follow_share = _flag(arguments.get("share"), settings.getbool("FINEWS_SHARE"))
+        spider.follow_share = arguments.get("share", settings.getbool("FINEWS_SHARE"))
         spider.init_share(settings)
         spider.archive = archive_for(crawler)
         return spider
@@ -96,6 +107,7 @@ class FinewsSpider(ShareRequests, scrapy.Spider):
         if self.urls_file:
             for line in Path(self.urls_file).read_text(encoding="utf-8").splitlines():
                 if line.strip():
+                    self.crawler.stats.inc_value(INPUTS)
                     yield scrapy.Request(line.strip(), callback=self.parse_post, errback=self.on_error,
                                          dont_filter=True, meta={"category": None})
             return
@@ -204,6 +216,9 @@ class FinewsSpider(ShareRequests, scrapy.Spider):
                 continue
             requests.append(scrapy.Request(url, callback=self.parse_post, errback=self.on_error,
                                            meta={"category": hint}))
+            if url not in self._posts_asked:  # the monitors' evidence of something new (finews.monitors.INPUTS)
+                self._posts_asked.add(url)
+                self.crawler.stats.inc_value(INPUTS)
         return requests
 
     def _category(self, slug: str, guess: bool = False) -> Iterator[scrapy.Request]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
 
 import scrapy
 from scrapy import signals
@@ -31,10 +32,13 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
+from finews.arguments import Argument, ArgumentProblem, parse_arguments
 from finews.dates import utc_now_iso
 from finews.items import Article
+from finews.monitors import INPUTS
 from finews.parsing.source import SourceError, article_from_source, read_source
 from finews.signals import item_rejected
+from finews.spiders.compat import Spider
 
 # Scrapy sniffs the body of a file whose type it cannot tell from its name, byte by byte in Python.
 responsetypes.mimetypes.add_type("text/markdown", ".md")
@@ -117,7 +121,7 @@ def older_than(name: str, since: str | None) -> bool:
     return bool(since and match and match.group(1) < since)
 
 
-class PostsSpider(scrapy.Spider):
+class PostsSpider(Spider):
     name = "posts"
     # Local files and a CDN of raw files: no throttling to adapt, no robots.txt to read.
     # CONCURRENT_ITEMS: how many articles start() lets wait in the pipelines (see _wait_for_room).
@@ -126,17 +130,23 @@ class PostsSpider(scrapy.Spider):
         "CONCURRENT_REQUESTS_PER_DOMAIN": 32, "CONCURRENT_ITEMS": 16,
     }
 
-    def __init__(self, path: str | None = None, urls_file: str | None = None, since: str | None = None,
-                 base_url: str | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.run_arguments = {k: v for k, v in {"path": path, "urls_file": urls_file, "since": since,
-                                                "base_url": base_url, **kwargs}.items() if v is not None}
-        if not path and not urls_file:
-            raise ValueError("give -a path=DIR or -a urls_file=FILE")
-        if since and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", since):
-            raise ValueError(f"since must be YYYY-MM-DD, not {since!r}")
-        self.path, self.urls_file, self.since = path, urls_file, since
+    arguments: ClassVar[dict[str, Argument]] = {
+        "path": Argument("path", "a checkout of the site (its _posts/ and old_post/) or a folder of .md files"),
+        "urls_file": Argument("file", "raw post file URLs, one a line"),
+        "since": Argument("date", "only files named from this day on (YYYY-MM-DD)"),
+        "base_url": Argument("url", "the site the posts belong to (default FINEWS_BASE_URL)"),
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.run_arguments = parse_arguments(self.name, self.arguments, kwargs)
+        super().__init__()
+        given = self.run_arguments
+        if not given.get("path") and not given.get("urls_file"):
+            raise ArgumentProblem("spider 'posts': give -a path=DIR or -a urls_file=FILE")
+        self.path, self.urls_file, self.since = given.get("path"), given.get("urls_file"), given.get("since")
         self.progress_total: int | None = None
+
+    run_kind = "import"
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> PostsSpider:
@@ -153,6 +163,7 @@ class PostsSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request | Article]:
         self.progress_total = sum(1 for _ in self._entries())
+        self.crawler.stats.set_value(INPUTS, self.progress_total)
         # Distributed, every worker walks the files and the shared fingerprints give each to one worker;
         # alone, no fingerprints are needed (each file is listed once) and none are kept in memory.
         shared = bool(self.crawler.settings.get("FINEWS_REDIS_URL"))
@@ -178,7 +189,9 @@ class PostsSpider(scrapy.Spider):
         if self.urls_file:
             with Path(self.urls_file).open(encoding="utf-8") as lines:
                 urls = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-            sources.append(_Entry(given_url=url) for url in urls)
+            # A local file named by URL (a requeued reject) is read as the import reads it, not downloaded.
+            sources.append(_Entry(path=url2pathname(urlsplit(url).path)) if url.startswith("file:")
+                           else _Entry(given_url=url) for url in urls)
         for source in sources:
             for entry in source:
                 if not older_than(entry.name, self.since):
@@ -207,7 +220,7 @@ class PostsSpider(scrapy.Spider):
 
     def _read_file(self, path: str) -> Article | None:
         try:
-            data = read_file(path, self.root, self.max_bytes)
+            data = read_file(path, self._root(path), self.max_bytes)
         except Unreadable as exc:
             return self._not_read(path, exc.reason, exc.detail)
         except OSError as exc:
@@ -215,10 +228,14 @@ class PostsSpider(scrapy.Spider):
         self.crawler.stats.inc_value("finews/posts/files_read")
         return self._article(data, _repo_path(path), path)
 
+    def _root(self, path: str) -> str:
+        """The folder a file must lie in: the import's, or for a file listed alone (urls_file) its own."""
+        return self.root or os.path.realpath(os.path.dirname(os.path.abspath(path)))
+
     def _fetchable(self, path: str) -> bool:
         """A file a distributed run hands to the downloader as file://: checked as a local read checks it."""
         try:
-            checked(path, self.root, os.stat(path), self.max_bytes)
+            checked(path, self._root(path), os.stat(path), self.max_bytes)
         except Unreadable as exc:
             self._not_read(path, exc.reason, exc.detail)
             return False
@@ -251,6 +268,7 @@ class PostsSpider(scrapy.Spider):
                 self.crawler.stats.inc_value(f"finews/posts/problem/{problem.split(':')[0]}")
         article = article_from_source(source, self.site_url)
         article.fetched_at = utc_now_iso()
+        article.fetched_from = where if "://" in where else _file_uri(where)
         return article
 
     def on_error(self, failure: Failure) -> None:

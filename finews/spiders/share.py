@@ -19,12 +19,16 @@ from scrapy.exceptions import CloseSpider
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import threads
 
+from finews.arguments import Argument, ArgumentProblem, parse_arguments
 from finews.codes import canonical_info_code
+from finews.monitors import INPUTS
+from finews.signals import item_rejected
+from finews.spiders.compat import Spider
 from finews.spiders.sharing import ShareRequests
 from finews.storage.archive import archive_for
 
 
-class ShareSpider(ShareRequests, scrapy.Spider):
+class ShareSpider(ShareRequests, Spider):
     name = "share"
     # Its output is one article a JSON answer (and a Splash request when the answer is none): Scrapy's
     # referer, URL-length, depth and meta-copy checks only cost it an output pass each for every answer.
@@ -35,20 +39,34 @@ class ShareSpider(ShareRequests, scrapy.Spider):
         "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
     }}
 
-    def __init__(self, codes: str | None = None, codes_file: str | None = None, missing: str | None = None,
-                 limit: str | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.run_arguments = {k: v for k, v in {"codes": codes, "codes_file": codes_file, "missing": missing,
-                                                "limit": limit, **kwargs}.items() if v is not None}
-        listed = [(c.strip(), None, {}) for c in (codes or "").split(",") if c.strip()]
-        if codes_file:
-            listed += [_target(line.strip()) for line in Path(codes_file).read_text(encoding="utf-8").splitlines()
-                       if line.strip() and not line.startswith("#")]
-        self.targets: list[tuple[str, str | None, dict[str, Any]]] = listed
-        self.missing = (missing or "").strip().lower() in ("1", "true", "yes", "on")
-        self.limit = int(limit or 0)
-        if not self.targets and not self.missing:
-            raise ValueError("give -a codes=…, -a codes_file=… or -a missing=1")
+    arguments: ClassVar[dict[str, Argument]] = {
+        "codes": Argument("text", "comma-separated info codes"),
+        "codes_file": Argument("file", "one info code a line, or one article a line as JSON (finews export)"),
+        "missing": Argument("bool", "every archived article whose share page is not read yet"),
+        "limit": Argument("int", "with missing=1: at most this many (0: all)"),
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.run_arguments = parse_arguments(self.name, self.arguments, kwargs)
+        super().__init__()
+        given = self.run_arguments
+        self.targets: list[tuple[str, str | None, dict[str, Any]]] = [
+            (c.strip(), None, {}) for c in given.get("codes", "").split(",") if c.strip()]
+        # Lines of the codes file that are neither a code nor a JSON article: rejects, once the run is up.
+        self.bad_lines: list[str] = []
+        if given.get("codes_file"):
+            for line in Path(given["codes_file"]).read_text(encoding="utf-8", errors="replace").splitlines():
+                if line.strip() and not line.startswith("#"):
+                    target = _target(line.strip())
+                    self.targets.append(target) if target else self.bad_lines.append(line.strip())
+        self.missing = given.get("missing", False)
+        self.limit = given.get("limit", 0)
+        if not given.get("codes") and not given.get("codes_file") and not self.missing:
+            raise ArgumentProblem("spider 'share': give -a codes=…, -a codes_file=… or -a missing=1")
+
+    @property
+    def run_kind(self) -> str:
+        return "missing" if self.missing else "codes"
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ShareSpider:
@@ -58,6 +76,12 @@ class ShareSpider(ShareRequests, scrapy.Spider):
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        for line in self.bad_lines:
+            self.crawler.stats.inc_value("finews/share/bad_codes_line")
+            self.logger.warning("codes_file: not an info code nor a JSON article: %.80r", line)
+            self.crawler.signals.send_catch_log(signal=item_rejected, reason="bad_codes_line",
+                                                detail="neither an info code nor a JSON article",
+                                                url=self.run_arguments.get("codes_file"), raw=line, spider=self)
         # The answer carries only the text: title and date come from the codes file or the archive.
         targets = self.targets
         if self.archive is not None and targets:
@@ -71,6 +95,7 @@ class ShareSpider(ShareRequests, scrapy.Spider):
             found = await self._from_archive(self.archive.missing_share, self.limit)
             self.logger.info("%d archived article(s) without their share page", len(found))
             targets += found
+        self.crawler.stats.set_value(INPUTS, len(targets))
         for code, link, post in targets:
             for request in self.share_requests(code, link, post):
                 yield request
@@ -82,13 +107,15 @@ class ShareSpider(ShareRequests, scrapy.Spider):
             raise CloseSpider(f"archive not answering: {type(exc).__name__}") from exc
 
 
-def _target(line: str) -> tuple[str, str | None, dict[str, Any]]:
+def _target(line: str) -> tuple[str, str | None, dict[str, Any]] | None:
     """A codes file line: an info code, or an article as JSON (its share link, title and date are used)."""
     if not line.startswith("{"):
-        return line, None, {}
+        return (line, None, {}) if canonical_info_code(line) else None
     try:
         article = json.loads(line)
-    except ValueError as exc:
-        raise ValueError(f"codes_file: not a JSON article: {line[:80]!r}") from exc
+    except ValueError:
+        return None
+    if not isinstance(article, dict) or not article.get("info_code"):
+        return None
     post = {key: article[key] for key in ("title", "published_at") if article.get(key)}
-    return str(article.get("info_code") or ""), article.get("share_url"), post
+    return str(article["info_code"]), article.get("share_url"), post

@@ -6,8 +6,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -91,6 +93,8 @@ class SplashProcess:
         if self.process is None:
             return
         stop_process(self.process, 20, whole_group=True)
+        with contextlib.suppress(ProcessLookupError):  # whatever of its session outlived it (Xvfb)
+            os.killpg(self.process.pid, signal.SIGTERM)
         self.process = None
 
     def __enter__(self) -> SplashProcess:
@@ -100,10 +104,15 @@ class SplashProcess:
         self.stop()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m finews.splash.process", description=__doc__)
     parser.add_argument("--port", type=int, default=8050)
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)  # stopped like a service: Splash and its Xvfb go too
     with SplashProcess(args.port) as splash:
         print(splash.url, flush=True)
         try:

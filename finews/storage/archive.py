@@ -22,6 +22,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import threads
 
 from finews.dates import iso_cst
+from finews.processes import process_alive
 from finews.redact import redact_uri
 from finews.storage import documents
 from finews.storage.embedded import EmbeddedServer
@@ -86,11 +87,11 @@ class Archive:
 
     # -- connection -------------------------------------------------------------------------
 
-    def open(self) -> None:
+    def open(self, *, indexes: bool = True) -> None:
         """Connect (starting the embedded server first when there is no MONGO_URI) and create indexes.
 
         A server that does not answer is logged, not raised: writes then wait
-        in the journal until it answers.
+        in the journal until it answers. Readers (``indexes=False``) leave indexes to writers.
         """
         if self.client is not None:
             return
@@ -102,6 +103,8 @@ class Archive:
             logger.info("Archiving into MongoDB at %s, database %s", redact_uri(self.uri), self.database_name)
         self.client = MongoClient(self.uri, tz_aware=True, serverSelectionTimeoutMS=self.timeout_ms,
                                   connectTimeoutMS=self.timeout_ms, appname="finews")
+        if not indexes:
+            return
         try:
             self.ensure_indexes()
         except PyMongoError as exc:
@@ -305,7 +308,15 @@ class Archive:
         return []
 
     def start_run(self, record: dict[str, Any]) -> Any:
+        self._close_dead_runs(record["host"])
         return self.db.crawl_runs.insert_one(record).inserted_id
+
+    def _close_dead_runs(self, host: str) -> None:
+        """Runs of this host still "running" whose process is gone (killed, power cut) are closed as "killed"."""
+        for run in self.db.crawl_runs.find({"status": "running", "host": host}, {"pid": 1}):
+            if not process_alive(run.get("pid")):
+                self.db.crawl_runs.update_one({"_id": run["_id"], "status": "running"}, {"$set": {
+                    "status": "killed", "finish_reason": "killed", "finished_at": None}})
 
     def finish_run(self, run_id: Any, fields: dict[str, Any]) -> None:
         self.db.crawl_runs.update_one({"_id": run_id}, {"$set": fields})

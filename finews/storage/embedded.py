@@ -1,16 +1,17 @@
 """The embedded default store: a SecantusDB server (MongoDB wire protocol over WiredTiger) on a data folder.
 
-With no MONGO_URI, finews starts one on ``<FINEWS_DATA_DIR>/mongo`` for the run
-and stops it at the end, and the archive code talks to it through pymongo like
-to any MongoDB. Only one process can open the folder: a server already serving
-it (``finews serve``, or ``python -m finews.storage.embedded``) is reused, which
-is also how downstream jobs read the archive while crawls run.
+With no MONGO_URI, a run joins the server of ``<FINEWS_DATA_DIR>/mongo`` (starting
+it through a keeper, finews.storage.keeper, if none serves the folder) and leaves it
+at its end; the keeper stops the server once no run uses it. So any number of runs
+(several spiders from cron, ``finews serve`` for downstream jobs) share one server,
+none stops it under another, and a run killed with SIGKILL leaves nothing behind.
 SecantusDB lives in its own virtual environment (``make`` puts it in ``.secantus/``).
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import logging
 import os
@@ -21,18 +22,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
-from pymongo import MongoClient
-from pymongo.errors import PyMongoError
-
-from finews.processes import stop_process
+from finews.processes import process_alive
+from finews.storage.keeper import STATE_FILE, USERS_LOCK, answers
 
 logger = logging.getLogger(__name__)
 
 BINARY_NAME = "secantusd-py"
-STATE_FILE = "finews-server.json"
-# Oplog entries kept at most: a week of cron runs and a full import, whichever is more (each sighting is one).
-OPLOG_MAX_ENTRIES = 5_000_000
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -59,17 +56,6 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _answers(uri: str, timeout_ms: int = 1000) -> bool:
-    client = MongoClient(uri, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms)
-    try:
-        client.admin.command("ping")
-        return True
-    except PyMongoError:
-        return False
-    finally:
-        client.close()
-
-
 class EmbeddedServer:
     def __init__(self, data_dir: str | Path, *, port: int = 0, binary: str | None = None,
                  start_timeout: float = 60.0, changes_days: float = 7.0) -> None:
@@ -78,74 +64,106 @@ class EmbeddedServer:
         self.port = port
         self.binary = binary
         self.start_timeout = start_timeout
-        self.process: subprocess.Popen | None = None
         self.uri: str | None = None
+        self._user: IO[str] | None = None
+        self._keeper: subprocess.Popen | None = None
 
     @property
     def state_file(self) -> Path:
         return self.data_dir / STATE_FILE
 
     def start(self) -> str:
-        """The URI of a server on the data folder: one already serving it, or a new one."""
-        running = self.running_uri()
-        if running:
-            logger.info("Reusing the SecantusDB server already serving %s", self.data_dir)
-            self.uri = running
-            return running
+        """Join the server of the data folder (starting one if none serves it); its URI."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        port = self.port or free_port()
-        uri = f"mongodb://127.0.0.1:{port}/?directConnection=true"
-        log = (self.data_dir.parent / "secantus.log").open("ab")
-        self.process = subprocess.Popen(
-            [find_binary(self.binary), "--host", "127.0.0.1", "--port", str(port),
-             "--storage-path", str(self.data_dir), "--log-level", "WARNING",
-             # The change feed's window (finews/storage/changes.py): SecantusDB keeps an hour by default.
-             "--oplog-retention-seconds", str(int(self.changes_days * 86400)),
-             "--oplog-max-entries", str(OPLOG_MAX_ENTRIES)],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        log.close()
-        deadline = time.monotonic() + self.start_timeout
-        while not _answers(uri):
-            if self.process.poll() is not None:
-                raise EmbeddedServerError(
-                    f"SecantusDB exited with {self.process.returncode} (see {self.data_dir.parent / 'secantus.log'})"
-                )
-            if time.monotonic() > deadline:
-                self.stop()
-                raise EmbeddedServerError(f"SecantusDB did not answer within {self.start_timeout:.0f} s")
-            time.sleep(0.2)
-        self.state_file.write_text(json.dumps({"uri": uri, "pid": self.process.pid}))
-        self.uri = uri
+        user = (self.data_dir / USERS_LOCK).open("a+", encoding="utf-8")
+        fcntl.flock(user, fcntl.LOCK_SH)  # waits only while a keeper stops its server
+        try:
+            with (self.data_dir / "start.lock").open("a+", encoding="utf-8") as starting:
+                fcntl.flock(starting, fcntl.LOCK_EX)  # one run starts a keeper; the others wait for it
+                uri = self.running_uri()
+                if uri:
+                    logger.info("Joining the SecantusDB server already serving %s", self.data_dir)
+                else:
+                    self._stop_orphan()
+                    uri = self._start_keeper()
+        except BaseException:
+            user.close()
+            raise
+        self._user, self.uri = user, uri
         return uri
 
-    def running_uri(self) -> str | None:
+    def _start_keeper(self) -> str:
+        port = self.port or free_port()
+        log = (self.data_dir.parent / "secantus.log").open("ab")
+        self._keeper = subprocess.Popen(
+            [sys.executable, "-m", "finews.storage.keeper", "--storage-path", str(self.data_dir), "--port", str(port),
+             "--binary", find_binary(self.binary), "--changes-days", str(self.changes_days),
+             "--start-timeout", str(self.start_timeout)],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,  # not in the run's process group: a signal to the run's group spares it
+        )
+        log.close()
+        deadline = time.monotonic() + self.start_timeout + 5
+        while (uri := self.running_uri()) is None:
+            if self._keeper.poll() is not None:
+                raise EmbeddedServerError(f"SecantusDB did not start (exit {self._keeper.returncode}; see "
+                                          f"{self.data_dir.parent / 'secantus.log'})")
+            if time.monotonic() > deadline:
+                raise EmbeddedServerError(f"SecantusDB did not answer within {self.start_timeout:.0f} s")
+            time.sleep(0.1)
+        return uri
+
+    def _state(self) -> dict:
         try:
             state = json.loads(self.state_file.read_text())
         except (OSError, ValueError):
-            return None
+            return {}
+        return state if isinstance(state, dict) else {}
+
+    def running_uri(self) -> str | None:
+        state = self._state()
         uri = state.get("uri")
-        return uri if uri and _pid_alive(state.get("pid")) and _answers(uri) else None
+        return uri if uri and process_alive(state.get("keeper")) and answers(uri) else None
+
+    def _stop_orphan(self) -> None:
+        """A server with no keeper (started by an older finews, or its keeper killed): stop it, it holds the folder."""
+        pid = self._state().get("pid")
+        if not process_alive(pid) or BINARY_NAME.encode() not in _command_line(pid):  # gone, or the pid reused
+            return
+        logger.warning("Stopping SecantusDB pid %s: it serves %s with no keeper", pid, self.data_dir)
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while process_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if process_alive(pid):
+            os.kill(pid, signal.SIGKILL)
 
     def stop(self) -> None:
-        """Stop the server this object started (SIGTERM: WiredTiger closes cleanly)."""
-        if self.process is None:
-            return
-        stop_process(self.process, 30)
-        self.state_file.unlink(missing_ok=True)
-        self.process = None
+        """Leave the server: the keeper stops it once no run uses it."""
+        if self._user is not None:
+            self._user.close()
+            self._user = None
+        if self._keeper is not None and self._keeper.poll() is not None:
+            self._keeper = None  # reaped
+
+    def shutdown(self, timeout: float = 40.0) -> None:
+        """Stop the server now, whoever uses it (tests of a database going away; an operator's stop)."""
+        self.stop()
+        keeper = self._state().get("keeper")
+        if process_alive(keeper):
+            os.kill(keeper, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while (process_alive(keeper) or self.state_file.exists()) and time.monotonic() < deadline:
+            if self._keeper is not None:
+                self._keeper.poll()
+            time.sleep(0.1)
 
 
-def _pid_alive(pid: object) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
+def _command_line(pid: int) -> bytes:
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -161,14 +179,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     server = EmbeddedServer(Path(args.data_dir) / "mongo", port=args.port, changes_days=args.changes_days)
-    print(server.start(), flush=True)
-    if server.process is None:
-        print("already served by another process", file=sys.stderr)
-        return 0
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        server.process.wait()
+        print(server.start(), flush=True)
+        if f":{args.port}/" not in (server.uri or ""):
+            print(f"already served by another process at {server.uri}; kept up until this one stops", file=sys.stderr)
+        signal.pause()
     except KeyboardInterrupt:
+        pass
+    finally:
         server.stop()
     return 0
 

@@ -1,0 +1,5 @@
+import sys
+
+from finews.cli import main
+
+sys.exit(main())

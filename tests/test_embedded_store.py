@@ -1,0 +1,61 @@
+"""The embedded default store as `make crawl` uses it (no MONGO_URI): shared by runs, safe from a SIGKILL."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from datetime import datetime
+
+from pymongo import MongoClient
+from test_operations import finews, finews_env, start_finews, wait_for
+
+from finews import outcome
+from finews.dates import CST
+from finews.replica import Replica, generate_posts
+from finews.storage.embedded import EmbeddedServer
+
+
+def _servers(data) -> list[str]:
+    """Processes (a server or its keeper) serving this data folder, from `ps` as an operator would look."""
+    listing = subprocess.run(["ps", "-ww", "-eo", "pid,args"], capture_output=True, text=True, check=True).stdout
+    return [line for line in listing.splitlines() if str(data) in line and ("secantus" in line or "keeper" in line)]
+
+
+def test_spiders_share_the_embedded_store_and_a_killed_run_leaves_nothing_behind(tmp_path):
+    site_posts, local, later = tmp_path / "site", tmp_path / "local", tmp_path / "later"
+    generate_posts(site_posts, 150)
+    generate_posts(local, 300, newest=datetime(2021, 5, 31, 18, 0, tzinfo=CST))
+    generate_posts(later, 100, newest=datetime(2020, 5, 31, 18, 0, tzinfo=CST))
+    data = tmp_path / "data"
+    with Replica(site_posts, latency=0.05) as site:
+        env = finews_env(tmp_path, site.url, CONCURRENT_REQUESTS="2")
+        assert "MONGO_URI" not in env  # the embedded default, as `make crawl` runs
+        # Two spiders started at the same moment: one server, no "already being managed" race.
+        runs = [start_finews("crawl", env=env), start_finews("crawl", "posts", "-a", f"path={local}", env=env)]
+        assert [run.wait(timeout=300) for run in runs] == [outcome.OK, outcome.OK], [r.stderr.read() for r in runs]
+        # A refresh killed mid-crawl while an import runs beside it: the import goes on and ends well.
+        killed = start_finews("crawl", "-a", "refresh=1", env=env)
+        importing = start_finews("crawl", "posts", "-a", f"path={later}", env=env)
+        server = EmbeddedServer(data / "mongo")
+        wait_for(lambda: server.running_uri() is not None)
+        time.sleep(1.5)
+        killed.send_signal(signal.SIGKILL)
+        assert killed.wait(timeout=30) == -signal.SIGKILL
+        assert importing.wait(timeout=300) == outcome.OK, importing.stderr.read()
+        third = finews("crawl", env=env)
+        assert third.returncode == outcome.OK, third.stderr
+        uri = server.start()  # a reader joins the server, as `finews serve` does
+        try:
+            db = MongoClient(uri, tz_aware=True).finews
+            assert db.articles.count_documents({}) == 550
+            assert len(db.articles.distinct("info_code")) == 550
+            runs = {(r["spider"], r["status"]) for r in db.crawl_runs.find()}
+            assert ("finews", "killed") in runs and not any(status == "running" for _, status in runs), runs
+            status = finews("status", env=env)
+            assert status.returncode == 0 and "killed" in status.stdout, status.stdout
+        finally:
+            server.stop()
+    # Nobody uses the server any more: its keeper stops it (after a short grace), nothing is left running.
+    wait_for(lambda: not _servers(data), timeout=30)
+    assert not (data / "mongo" / "finews-server.json").exists()
