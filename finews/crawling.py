@@ -32,9 +32,9 @@ def checked_spider(process: CrawlerProcess, name: str, spider_args: dict[str, st
     return spidercls
 
 
-def crawl(process: CrawlerProcess, name: str, spider_args: dict[str, str]) -> tuple[int, str, dict[str, Any]]:
-    """Run one checked spider to its end: (exit status, why, stats)."""
-    crawler = process.create_crawler(checked_spider(process, name, spider_args))
+def crawl(process: CrawlerProcess, spidercls: Any, spider_args: dict[str, str]) -> tuple[int, str, dict[str, Any]]:
+    """Run a spider ``checked_spider`` gave to its end: (exit status, why, stats)."""
+    crawler = process.create_crawler(spidercls)
     process.crawl(crawler, **spider_args)
     process.start()
     if process.bootstrap_failed:

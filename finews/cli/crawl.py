@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     found.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")  # the log goes where _log_to_file says
     spider_args = pairs(args.spider_args, "-a")
     process = CrawlerProcess(found)
-    crawling.checked_spider(process, args.spider, spider_args)  # a mistake is one line before anything starts
+    spidercls = crawling.checked_spider(process, args.spider, spider_args)  # a mistake: one line, nothing started
     command = redact(" ".join(["finews crawl", args.spider, *(f"-a {a}" for a in args.spider_args)]))
     log_file = _log_to_file(found)
     lock = RunLock(Path(found.get("FINEWS_DATA_DIR")) / "locks", args.spider)
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         return outcome.LOCKED
     try:
         started = time.monotonic()
-        status, why, stats = crawling.crawl(process, args.spider, spider_args)
+        status, why, stats = crawling.crawl(process, spidercls, spider_args)
         counts = " ".join(f"{name.rsplit('/', 1)[-1]}={stats.get(name, 0)}" for name in SUMMARY_STATS)
         line = (f"finews crawl {args.spider}: exit {status} ({why}); {counts}; "
                 f"{time.monotonic() - started:.1f}s; log {log_file}")

@@ -11,7 +11,7 @@ from scrapy.exceptions import UsageError
 
 from finews import outcome
 from finews.arguments import ArgumentProblem
-from finews.crawling import crawl
+from finews.crawling import checked_spider, crawl
 
 logger = logging.getLogger(__name__)
 
@@ -25,11 +25,12 @@ class Command(ScrapyCrawl):
             raise UsageError("running 'scrapy crawl' with more than one spider is not supported")
         assert self.crawler_process is not None
         try:
-            status, why, _ = crawl(self.crawler_process, args[0], opts.spargs)
+            spidercls = checked_spider(self.crawler_process, args[0], opts.spargs)
         except ArgumentProblem as exc:
             print(f"scrapy crawl: {exc}", file=sys.stderr)
             self.exitcode = outcome.USAGE
             return
+        status, why, _ = crawl(self.crawler_process, spidercls, opts.spargs)
         self.exitcode = status
         if status:
             logger.error("Exit status %d: %s", status, why)
