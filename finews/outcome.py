@@ -20,7 +20,8 @@ MEANING = {
     OK: "done",
     USAGE: "bad arguments",
     LOCKED: "another run of this spider is under way",
-    STORAGE_DOWN: "the archive did not answer and the journal still holds articles, or the journal cannot be written",
+    STORAGE_DOWN: ("the archive did not answer and the journal still holds articles, or the journal cannot be "
+                   "written; or a distributed run's Redis does not answer (nothing started)"),
     NOTHING_FETCHED: "pages were asked for (or local files tried) and not one answered or was read",
     MONITORS_FAILED: "monitors failed (errors, rejects, item count, freshness, validation)",
     CUT_SHORT: "the run did not finish (time limit, no items for too long, shutdown, crash)",

@@ -109,6 +109,24 @@ def test_a_database_that_does_not_answer_is_one_line_and_status_4(tmp_path):
         assert time.monotonic() - started < 10
 
 
+def test_a_redis_that_does_not_answer_is_one_line_and_status_4(tmp_path):
+    """A distributed run with Redis down ended 7 with unhandled-Deferred tracebacks; now it is found before
+    anything starts (no lock taken, no run record), from both crawl commands, with the password hidden."""
+    env = finews_env(tmp_path, "http://127.0.0.1:9/", FINEWS_STORE="0")
+    where = "redis://:***@127.0.0.1:9/0"
+    runs = ((finews("crawl", "--distributed", "redis://:s3cret@127.0.0.1:9/0", env=env, timeout=60),
+             f"finews crawl: Redis at {where} does not answer (ConnectionError)"),
+            (subprocess.run([sys.executable, "-m", "scrapy", "crawl", "finews", "-s",
+                             "FINEWS_REDIS_URL=redis://:s3cret@127.0.0.1:9/0"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60, check=False),
+             f"scrapy crawl: Redis at {where} does not answer (ConnectionError)"))
+    for run, line in runs:
+        assert run.returncode == outcome.STORAGE_DOWN, run.stdout + run.stderr
+        assert run.stderr.splitlines()[-1] == line and "Traceback" not in run.stderr, run.stderr
+        assert "s3cret" not in run.stdout + run.stderr
+    assert not (tmp_path / "data" / "locks").exists()
+
+
 @pytest.mark.parametrize("name", sorted(n for n, v in DEFAULTS.items() if isinstance(v, (bool, int, float))))
 def test_every_typed_setting_is_checked_from_s_and_from_the_environment(name, monkeypatch, capsys):
     """Read through -s and through the environment alike: a bad value is one line naming it, status 2, before

@@ -176,11 +176,13 @@ def test_special_files_links_out_and_alias_bombs_are_rejects_and_the_import_goes
     _alias_bomb_post(folder / "2022-05-31-NW202205310000000004.md", "NW202205310000000004")
     (folder / "2022-05-31-NW202205310000000005.md").write_text("---\n" + "x" * 20_000 + "\n", encoding="utf-8")
     result = run_crawl("http://unused.invalid/", tmp_path / "out", "-a", f"path={source}", "-s",
-                       "FINEWS_MAX_SOURCE_BYTES=10000", spider="posts", timeout=120)
+                       "FINEWS_MAX_SOURCE_BYTES=10000", "-s", "FINEWS_TIME_LIMIT=60", spider="posts", timeout=120)
+    assert "'finish_reason': 'finished'" in result.log, result.log[-3000:]  # within its time limit, not cut
     assert len(result.items) == 20, result.log[-3000:]
     named = {r["url"].rsplit("/", 1)[1][-7:-3]: r["reason"] for r in result.rejects}
     assert named == {"0001": "not_a_file", "0002": "outside_folder", "0003": "outside_folder",
                      "0004": "yaml_anchor", "0005": "file_too_large"}, result.rejects
     assert "SECRET-OUTSIDE" not in str(result.rejects) and "SECRET-OUTSIDE" not in result.log
+    print("fault drill: RSS max", result.stat("memusage/max"))  # -s shows it; the closing note reports it
     assert result.stat("memusage/max") < 400 * 1024 * 1024
     assert result.returncode in (0, 6), result.log[-2000:]

@@ -10,8 +10,8 @@
     finews changes [--since CURSOR|DATE] [--limit N]               changed articles, for downstream jobs
     finews serve [--port P]                                        serve the embedded store to downstream jobs
 
-A mistake prints one line and exits 2; an archive that does not answer, one line
-and 4; `finews crawl` exits with the run's outcome (finews/outcome.py).
+A mistake prints one line and exits 2; an archive (or a distributed run's Redis)
+that does not answer, one line and 4; `finews crawl` exits with the run's outcome (finews/outcome.py).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from finews import outcome
 from finews.arguments import ArgumentProblem
 from finews.cli import changes, crawl, export, rejects, serve, stats, status
 from finews.cli.common import Parser, StoreDown
+from finews.crawling import QueueDown
 from finews.redact import install_log_redaction
 
 COMMANDS = (crawl, status, stats, rejects, export, changes, serve)
@@ -51,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         return outcome.USAGE
     except StoreDown as exc:
         print(str(exc), file=sys.stderr)
+        return outcome.STORAGE_DOWN
+    except QueueDown as exc:
+        print(f"{prefix}: {exc}", file=sys.stderr)
         return outcome.STORAGE_DOWN
     except BrokenPipeError:  # `finews stats | head`
         return outcome.OK

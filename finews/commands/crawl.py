@@ -11,7 +11,7 @@ from scrapy.exceptions import UsageError
 
 from finews import outcome
 from finews.arguments import ArgumentProblem
-from finews.crawling import checked_spider, crawl
+from finews.crawling import QueueDown, checked_spider, crawl
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +29,10 @@ class Command(ScrapyCrawl):
         except ArgumentProblem as exc:
             print(f"scrapy crawl: {exc}", file=sys.stderr)
             self.exitcode = outcome.USAGE
+            return
+        except QueueDown as exc:
+            print(f"scrapy crawl: {exc}", file=sys.stderr)
+            self.exitcode = outcome.STORAGE_DOWN
             return
         status, why, _ = crawl(self.crawler_process, spidercls, opts.spargs)
         self.exitcode = status
