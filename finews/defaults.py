@@ -86,6 +86,9 @@ DEFAULTS: dict[str, Any] = {
     "FINEWS_MONGO_FLUSH_SECONDS": 2.0,
     "FINEWS_MONGO_MAX_PENDING": 2000,
     "FINEWS_MONGO_TIMEOUT_MS": 5000,
+    # Days a crawl_runs record is kept (older ones are deleted at the end of each run); the yield monitor
+    # compares with the last FINEWS_MONITOR_RECENT_RUNS good runs of a kind, which must fall within it.
+    "FINEWS_RUNS_KEEP_DAYS": 90.0,
     # Earlier versions kept per article, newest first.
     "FINEWS_MAX_REVISIONS": 10,
     # Also visit the category pages of articles seen in the last N days (0: only what the site links).
@@ -121,7 +124,7 @@ MINIMUM: dict[str, float] = {
     "FINEWS_MONGO_BATCH_SIZE": 1, "FINEWS_MONGO_MAX_PENDING": 1, "FINEWS_MONGO_TIMEOUT_MS": 1,
     "FINEWS_MAX_BODY_CHARS": 1, "FINEWS_MAX_SOURCE_BYTES": 1, "FINEWS_LOG_MAX_BYTES": 1,
     "FINEWS_MONITOR_RECENT_RUNS": 1, "FINEWS_PROGRESS_SECONDS": 0.01, "FINEWS_MONGO_FLUSH_SECONDS": 0.01,
-    "FINEWS_CHANGES_DAYS": 0.01, "FINEWS_REDIS_SESSION_SECONDS": 1,
+    "FINEWS_CHANGES_DAYS": 0.01, "FINEWS_REDIS_SESSION_SECONDS": 1, "FINEWS_RUNS_KEEP_DAYS": 1,
 }
 # Largest: a reject's raw input must fit a 16 MiB document at 4 bytes a character (finews.rejects);
 # shares are shares; a port is a port.

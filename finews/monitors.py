@@ -68,10 +68,9 @@ class RunMonitor(Monitor):
             _note(self, "not judged: no archive to read earlier runs from")
             return
         try:
-            runs = list(archive.db.crawl_runs.find(
-                {"spider": spider.name, "kind": kind, "exit_status": 0, f"stats.{INPUTS}": {"$gt": 0}},
-                {f"stats.{INPUTS}": 1, "stats.item_scraped_count": 1},
-            ).sort("started_at", -1).limit(settings.getint("FINEWS_MONITOR_RECENT_RUNS")))
+            runs = archive.comparable_runs(spider.name, kind, settings.getint("FINEWS_MONITOR_RECENT_RUNS"),
+                                           settings.getfloat("FINEWS_RUNS_KEEP_DAYS"),
+                                           {f"stats.{INPUTS}": 1, "stats.item_scraped_count": 1})
         except PyMongoError as exc:
             _note(self, f"not judged: crawl_runs not readable ({type(exc).__name__})")
             return

@@ -94,10 +94,9 @@ def test_every_command_the_docs_show_runs_as_written(tmp_path):
         for page, command in commands:
             if any(server in command for server in BACKGROUND) or command in ELSEWHERE:
                 continue
+            if command.startswith("*/5 "):  # the crontab line: run by the test below, on a fresh checkout
+                continue
             line = command
-            if command.startswith("*/5 "):  # the crontab line: its command, with the project where the test has it
-                line = command.split(None, 5)[5].replace("/srv/finews", str(work))
-                (work / "output").mkdir(exist_ok=True)
             started = time.monotonic()
             run = subprocess.run(["bash", "-c", line], cwd=work, env=env, capture_output=True, text=True,
                                  timeout=300, check=False)
@@ -121,6 +120,30 @@ def test_every_command_the_docs_show_runs_as_written(tmp_path):
         redis.wait()
     assert "scripts/crawl" in shown and ".venv/bin/finews status" in shown
     assert (work / "output" / "may.jsonl").exists() and list((work / "output" / "posts" / "_posts").glob("*.md"))
+
+
+def test_the_cron_line_runs_on_a_fresh_checkout_under_crons_environment(replica, tmp_path):
+    """The crontab line of docs/operations.md, as written (its project folder replaced), in the files git
+    tracks and nothing else (no .venv, no output/), under cron's environment: `env -i` with cron's PATH and
+    the crontab's own variables. Its redirect into output/ failed in the shell before: cron ran nothing."""
+    lines = [command for _, command in shown_commands() if command.startswith("*/5 ")]
+    assert len(lines) == 1, lines
+    work = tmp_path / "finews"
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    for name in filter(None, tracked.decode().split("\0")):
+        if (ROOT / name).is_file():
+            (work / name).parent.mkdir(parents=True, exist_ok=True)
+            (work / name).write_bytes((ROOT / name).read_bytes())
+            (work / name).chmod((ROOT / name).stat().st_mode)
+    line = lines[0].split(None, 5)[5].replace("/srv/finews", str(work))
+    crontab = {"PATH": "/usr/bin:/bin", "SHELL": "/bin/sh", "HOME": str(tmp_path), "LOGNAME": "finews",
+               "FINEWS_BASE_URL": replica.url, "FINEWS_SHARE_BASE_URL": replica.url}
+    run = subprocess.run(["env", "-i", *(f"{k}={v}" for k, v in crontab.items()), "/bin/sh", "-c", line],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr[-3000:]
+    assert run.stdout == "" and "Traceback" not in run.stderr, run.stderr[-3000:]
+    log = (work / "output" / "finews.log").read_text(encoding="utf-8")
+    assert "finews crawl finews: exit 0 (done); new=" in log and "new=0 " not in log, log[-2000:]
 
 
 def _wait_for_port(port: int, timeout: float = 20.0) -> None:

@@ -26,7 +26,7 @@ def add_parser(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     found = settings()
     with archive("status") as store:
-        runs = list(store.db.crawl_runs.find().sort("started_at", -1).limit(args.runs))
+        runs = store.recent_runs(args.runs, found.getfloat("FINEWS_RUNS_KEEP_DAYS"))
     print(f"{'started (UTC+8)':25} {'spider':7} {'kind':11} {'status':8} {'exit':>4} {'items':>6} {'new':>5} "
           f"{'errors':>6} {'seconds':>8}")
     for record in runs:

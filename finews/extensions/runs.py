@@ -1,4 +1,8 @@
-"""One ``crawl_runs`` document per run: spider, arguments, start and end, finish reason, stats, errors."""
+"""One ``crawl_runs`` document per run: spider, arguments, start and end, finish reason, stats, errors.
+
+Records older than FINEWS_RUNS_KEEP_DAYS are deleted at the end of each run, so a year of cron runs every
+few minutes keeps the collection (and ``finews status``, and the yield monitor) bounded.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import threads
 
+from finews.monitors import INPUTS
 from finews.outcome import exit_status
 from finews.redact import redact_all
 from finews.storage.archive import Archive, archive_for, redact_uri
@@ -28,9 +33,10 @@ SCRAPY_STATS = (
 
 
 class CrawlRuns:
-    def __init__(self, crawler: Crawler, archive: Archive) -> None:
+    def __init__(self, crawler: Crawler, archive: Archive, keep_days: float) -> None:
         self.crawler = crawler
         self.archive = archive
+        self.keep_days = keep_days
         self.run_id: Any = None
 
     @classmethod
@@ -38,7 +44,7 @@ class CrawlRuns:
         archive = archive_for(crawler)
         if archive is None:
             raise NotConfigured("FINEWS_STORE is off")
-        ext = cls(crawler, archive)
+        ext = cls(crawler, archive, crawler.settings.getfloat("FINEWS_RUNS_KEEP_DAYS"))
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
@@ -69,6 +75,8 @@ class CrawlRuns:
             "status": "finished" if reason == "finished" else "failed",
             "stats": {k.replace(".", "_"): v for k, v in kept.items()},
             "errors": stats.get("log_count/ERROR", 0),
+            # A run the yield monitor may compare later runs of its spider and kind with (finews.monitors).
+            "yardstick": code == 0 and stats.get(INPUTS, 0) > 0,
         }
         await self._call(self._finish, fields)
 
@@ -78,6 +86,10 @@ class CrawlRuns:
     def _finish(self, fields: dict) -> None:
         if self.run_id is not None:
             self.archive.finish_run(self.run_id, fields)
+        pruned = self.archive.prune_runs(self.keep_days)
+        if pruned:
+            logger.info("crawl_runs: %d record(s) older than FINEWS_RUNS_KEEP_DAYS (%s) deleted", pruned,
+                        self.keep_days)
 
     async def _call(self, function: Any, argument: dict) -> None:
         def failed(failure: Any) -> None:

@@ -3,7 +3,7 @@
 Each article is written to the journal, then buffered; a batch goes to
 MongoDB (one unordered bulk of upserts, in a worker thread) when it is full,
 when it is older than FINEWS_MONGO_FLUSH_SECONDS, and at close. Its journal
-segment is deleted after a checkpoint (a journaled write) confirms the server
+segment is deleted after a checkpoint (a journaled write, and fsync on SecantusDB) confirms the server
 has it on disk. A batch the database does not take stays in the journal and is
 replayed when the database answers again (checked every flush interval) or
 by the next run.
