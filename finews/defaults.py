@@ -81,6 +81,9 @@ DEFAULTS: dict[str, Any] = {
     "FINEWS_EMBEDDED_PORT": 0,
     # Days of changes the embedded store keeps for `finews changes` (its oplog window; a job must read within it).
     "FINEWS_CHANGES_DAYS": 7.0,
+    # Changes it keeps at most (oplog entries: an insert, an update or a sighting each): the bound on its disk,
+    # whichever of the two comes first. Half a million is weeks of cron runs and a full import of the site.
+    "FINEWS_CHANGES_MAX_ENTRIES": 500_000,
     # Articles per bulk write, seconds before a partial batch is written, articles buffered at most.
     "FINEWS_MONGO_BATCH_SIZE": 200,
     "FINEWS_MONGO_FLUSH_SECONDS": 2.0,
@@ -125,6 +128,7 @@ MINIMUM: dict[str, float] = {
     "FINEWS_MAX_BODY_CHARS": 1, "FINEWS_MAX_SOURCE_BYTES": 1, "FINEWS_LOG_MAX_BYTES": 1,
     "FINEWS_MONITOR_RECENT_RUNS": 1, "FINEWS_PROGRESS_SECONDS": 0.01, "FINEWS_MONGO_FLUSH_SECONDS": 0.01,
     "FINEWS_CHANGES_DAYS": 0.01, "FINEWS_REDIS_SESSION_SECONDS": 1, "FINEWS_RUNS_KEEP_DAYS": 1,
+    "FINEWS_CHANGES_MAX_ENTRIES": 1000,
 }
 # Largest: a reject's raw input must fit a 16 MiB document at 4 bytes a character (finews.rejects);
 # shares are shares; a port is a port.

@@ -18,4 +18,5 @@ def add_parser(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     found = settings()
     return serve_embedded(["--data-dir", found.get("FINEWS_DATA_DIR"), "--port", str(args.port),
-                           "--changes-days", str(found.getfloat("FINEWS_CHANGES_DAYS"))])
+                           "--changes-days", str(found.getfloat("FINEWS_CHANGES_DAYS")),
+                           "--changes-max-entries", str(found.getint("FINEWS_CHANGES_MAX_ENTRIES"))])

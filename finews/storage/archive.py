@@ -81,6 +81,7 @@ class Archive:
                 port=settings.getint("FINEWS_EMBEDDED_PORT"),
                 binary=settings.get("FINEWS_EMBEDDED_BIN") or None,
                 changes_days=settings.getfloat("FINEWS_CHANGES_DAYS"),
+                changes_max_entries=settings.getint("FINEWS_CHANGES_MAX_ENTRIES"),
             )
         return cls(
             uri, settings.get("FINEWS_MONGO_DATABASE"),

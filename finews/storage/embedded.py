@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 from typing import IO
 
+from finews.defaults import DEFAULTS
 from finews.processes import process_alive
 from finews.storage.keeper import STATE_FILE, USERS_LOCK, answers
 
@@ -58,9 +59,11 @@ def free_port() -> int:
 
 class EmbeddedServer:
     def __init__(self, data_dir: str | Path, *, port: int = 0, binary: str | None = None,
-                 start_timeout: float = 60.0, changes_days: float = 7.0) -> None:
+                 start_timeout: float = 60.0, changes_days: float = 7.0,
+                 changes_max_entries: int = DEFAULTS["FINEWS_CHANGES_MAX_ENTRIES"]) -> None:
         self.data_dir = Path(data_dir)
         self.changes_days = changes_days
+        self.changes_max_entries = changes_max_entries
         self.port = port
         self.binary = binary
         self.start_timeout = start_timeout
@@ -98,6 +101,7 @@ class EmbeddedServer:
         self._keeper = subprocess.Popen(
             [sys.executable, "-m", "finews.storage.keeper", "--storage-path", str(self.data_dir), "--port", str(port),
              "--binary", find_binary(self.binary), "--changes-days", str(self.changes_days),
+             "--changes-max-entries", str(self.changes_max_entries),
              "--start-timeout", str(self.start_timeout)],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,  # not in the run's process group: a signal to the run's group spares it
@@ -176,9 +180,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", default=os.environ.get("FINEWS_DATA_DIR", "data"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("FINEWS_EMBEDDED_PORT", "27017")))
     parser.add_argument("--changes-days", type=float, default=float(os.environ.get("FINEWS_CHANGES_DAYS", "7")))
+    parser.add_argument("--changes-max-entries", type=int, default=int(os.environ.get(
+        "FINEWS_CHANGES_MAX_ENTRIES", DEFAULTS["FINEWS_CHANGES_MAX_ENTRIES"])))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    server = EmbeddedServer(Path(args.data_dir) / "mongo", port=args.port, changes_days=args.changes_days)
+    server = EmbeddedServer(Path(args.data_dir) / "mongo", port=args.port, changes_days=args.changes_days,
+                            changes_max_entries=args.changes_max_entries)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         print(server.start(), flush=True)

@@ -33,8 +33,6 @@ logger = logging.getLogger(__name__)
 STATE_FILE = "finews-server.json"
 USERS_LOCK = "users.lock"
 KEEPER_LOCK = "keeper.lock"
-# Oplog entries kept at most: a week of cron runs and a full import, whichever is more (each sighting is one).
-OPLOG_MAX_ENTRIES = 5_000_000
 _PR_SET_PDEATHSIG = 1
 _POLL_SECONDS = 0.25
 
@@ -79,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--binary", required=True)
     parser.add_argument("--changes-days", type=float, required=True)
+    parser.add_argument("--changes-max-entries", type=int, required=True)
     parser.add_argument("--grace", type=float, default=2.0, help="seconds without users before the server stops")
     parser.add_argument("--start-timeout", type=float, default=60.0)
     args = parser.parse_args(argv)
@@ -97,9 +96,11 @@ def main(argv: list[str] | None = None) -> int:
     server = subprocess.Popen(
         [args.binary, "--host", "127.0.0.1", "--port", str(args.port), "--storage-path", str(folder),
          "--log-level", "WARNING",
-         # The change feed's window (finews/storage/changes.py): SecantusDB keeps an hour by default.
+         # The change feed's window (finews/storage/changes.py): SecantusDB keeps an hour by default. Its time
+         # bound prunes "opportunistically": measured, never within a run's life (nor over a restart), while the
+         # count bound prunes at every write. The count is what keeps data/ bounded over a year of cron runs.
          "--oplog-retention-seconds", str(int(args.changes_days * 86400)),
-         "--oplog-max-entries", str(OPLOG_MAX_ENTRIES)],
+         "--oplog-max-entries", str(args.changes_max_entries)],
         preexec_fn=_die_with_keeper,  # noqa: PLW1509 (the keeper has no threads)
     )
     state = folder / STATE_FILE
