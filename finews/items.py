@@ -28,6 +28,7 @@ class Article:
     body_html: str | None = None
     body_text: str | None = None
     stocks: list[dict] = field(default_factory=list)
+    linked_stocks: list[dict] = field(default_factory=list)
     images: list[str] = field(default_factory=list)
     content_hash: str | None = None
     # Which path produced the record: post_page, post_source, share_api, share_render.

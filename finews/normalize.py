@@ -41,6 +41,7 @@ def normalize_article(article: Article) -> Article:
         body_html=body.html,
         body_text=body.text,
         stocks=_merge_stocks(body.stocks, article.stocks),
+        linked_stocks=body.linked_stocks,
         images=body.images,
         content_hash=content_hash(title, body.text),
     )

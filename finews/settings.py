@@ -28,7 +28,11 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 8
 # The store's backpressure still holds a response's output while the database is behind.
 CONCURRENT_ITEMS = 1
 AUTOTHROTTLE_ENABLED = True
-AUTOTHROTTLE_START_DELAY = 0.5
+# AutoThrottle never lowers a slot's delay on a non-200 answer (scrapy/extensions/throttle.py), and a run on a
+# quiet site gets only 304s: each listing then waited the start delay. At 0.5 s a run with nothing new took
+# 5.2-5.6 s of crawling for 10 conditional requests, longer than a first crawl of 50 posts (3.3 s);
+# benchmarks/year.py prints it. 0.1 s is ten conditional GETs a second at most, to a static site.
+AUTOTHROTTLE_START_DELAY = 0.1
 AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
 # Neither the site nor the share hosts use cookies: Scrapy's advice for broad crawls, one middleware less a request.
 COOKIES_ENABLED = False

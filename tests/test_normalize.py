@@ -137,3 +137,38 @@ def test_a_paragraph_over_ten_megabytes_is_kept_for_the_body_cap_to_judge():
     huge = source + "\n\n" + "长" * 3_400_000 + "\n"  # 10.2 MB of UTF-8 in one paragraph
     article = normalize_article(article_from_source(read_source(huge.encode(), "2022-04-01-NW202204012331570959.md")))
     assert len(article.body_text) > 3_400_000
+
+
+def _linked_in_source(text: str) -> set[tuple[str, int]]:
+    """What a post's source links to quote pages, read with a plain pattern (not the parser's code), K-line
+    widgets (``EmImageRemark`` anchors, kept in ``stocks``) left out."""
+    import re  # noqa: PLC0415
+
+    linked = set()
+    for anchor in re.findall(r"<a\b[^>]*>", text):
+        if "EmImageRemark" in anchor:
+            continue
+        href = re.search(r"unify/r/(\d+)\.([A-Za-z0-9]+)", anchor)
+        if href:
+            linked.add((href[2], int(href[1])))
+    return linked
+
+
+@pytest.mark.parametrize("path", sorted(FIXTURE_POSTS.rglob("*.md")), ids=lambda p: p.name)
+def test_every_stock_a_post_links_is_in_its_article(path: Path):
+    """`stocks` listed only the K-line widgets: a real post linking 40 stocks listed one. `linked_stocks` has
+    every quote link of the text, once, with its market and the name the link shows."""
+    article = normalize_article(article_from_source(read_source(path.read_bytes(), path.name)))
+    expected = _linked_in_source(path.read_text(encoding="utf-8"))
+    found = [(stock["code"], stock["market"]) for stock in article.linked_stocks]
+    assert len(found) == len(set(found)) and set(found) == expected, (sorted(expected - set(found)),
+                                                                      sorted(set(found) - expected))
+    assert all(stock["name"] for stock in article.linked_stocks)
+
+
+def test_the_post_that_links_forty_stocks():
+    path = FIXTURE_POSTS / "_posts" / "2022-05-31-202205312398034850.md"
+    article = normalize_article(article_from_source(read_source(path.read_bytes(), path.name)))
+    assert len(article.linked_stocks) == 40 and len(article.stocks) <= 1
+    assert {"code": "300115", "market": 0, "name": "长盈精密"} in article.linked_stocks
+    assert {"code": "BK1037", "market": 90, "name": "消费电子"} in article.linked_stocks

@@ -146,6 +146,8 @@ def test_a_late_earlier_text_takes_its_place_in_a_full_history_and_counts_once(m
         assert archive.write_articles([late]) == {"revised": 1}
         stored = archive.articles.find_one({"_id": base["info_code"]})
         assert [r["version"] for r in stored["revisions"]] == [6, 5, 4] and stored["version"] == 8
+        # Two kinds of revision looked alike: a replaced text, and a late earlier one that was never current.
+        assert [r.get("kind") for r in stored["revisions"]] == ["replaced", "earlier", "replaced"]
         assert archive.write_articles([to_document(_text(base, "第5版。", version=5))]) == {"unchanged": 1}
         oldest = to_document(_text(base, "第1版。", version=1))
         assert archive.write_articles([oldest]) == {"unchanged": 1}

@@ -42,6 +42,9 @@ _HIDDEN_OR_CODE = lxml.etree.XPath(
     + f" or @hidden or (@style and (contains({_LOWER}, 'display:none') or contains({_LOWER}, 'visibility:hidden')))]"
 )
 _WIDGET_ANCHORS = lxml.etree.XPath(".//a[contains(concat(' ', normalize-space(@class), ' '), ' EmImageRemark ')]")
+# A quote link: http://quote.eastmoney.com/unify/r/<market>.<code> (Eastmoney's "secid"), often with
+# data-code="<market>,<code>" beside it.
+_QUOTE_LINK = re.compile(r"quote\.eastmoney\.com/unify/r/(?P<market>\d+)\.(?P<code>[A-Za-z0-9]+)", re.IGNORECASE)
 _SOURCE_LINES = lxml.etree.XPath(".//p[contains(., '文章来源')]")
 _SPACE = re.compile(r"[ \t\r\n\f\v\xa0\u200b]+")
 _EDGE = " \t\r\n\f\v\xa0\u200b\u3000"
@@ -80,6 +83,7 @@ class Body:
     origin_url: str | None = None
     media_source: str | None = None
     stocks: list[dict] = field(default_factory=list)
+    linked_stocks: list[dict] = field(default_factory=list)
     images: list[str] = field(default_factory=list)
     # Category slugs named by back links ("返回…" → /category/<slug>.html or /<slug>/).
     category_slugs: list[str] = field(default_factory=list)
@@ -91,6 +95,7 @@ def split_body(raw_html: str | None, base_url: str | None = None) -> Body:
     body = Body(html="", text="")
     body.stocks = _take_stock_widgets(root)
     _drop_hidden_and_code(root)
+    body.linked_stocks = linked_stocks(root)
     _take_links(root, base_url, body)
     _drop_empty_blocks(root)
     body.summary = _take_summary(root)
@@ -194,6 +199,29 @@ def _take_stock_widgets(root: lxml.html.HtmlElement) -> list[dict]:
         if holder.getparent() is not None:
             holder.drop_tree()
     return stocks
+
+
+def linked_stocks(root: lxml.html.HtmlElement) -> list[dict]:
+    """Every stock, index or board the visible text links to a quote page, once, in order: code, market (the
+    secid's prefix, an int) and the name the link shows. A link without a quote address counts by its
+    ``data-code="<market>,<code>"``; the K-line widgets (``stocks``) are taken out before."""
+    found: list[dict] = []
+    seen: set[tuple[str, int]] = set()
+    for anchor in root.iter("a"):
+        match = _QUOTE_LINK.search(anchor.get("href") or "")
+        if match:
+            market, code = match["market"], match["code"]
+        else:
+            market, _, code = (anchor.get("data-code") or "").partition(",")
+            market, code = market.strip(), code.strip()
+            if not (market.isdigit() and code.isalnum()):
+                continue
+        key = (code, int(market))
+        if key not in seen:
+            seen.add(key)
+            found.append({"code": code, "market": key[1], "name": _SPACE.sub(" ", anchor.text_content()).strip()
+                          or None})
+    return found
 
 
 def _drop_hidden_and_code(root: lxml.html.HtmlElement) -> None:

@@ -34,6 +34,8 @@ ARTICLE_INDEXES = [
     IndexModel([("category", ASCENDING), ("published_at", DESCENDING)], name="category_published_at"),
     IndexModel([("source", ASCENDING)], name="source"),
     IndexModel([("stocks.code", ASCENDING)], name="stocks_code"),
+    IndexModel([("linked_stocks.code", ASCENDING), ("published_at", DESCENDING)],
+               name="linked_stocks_code_published_at"),
     IndexModel([("updated_at", ASCENDING)], name="updated_at"),
     IndexModel([("share_status", ASCENDING)], name="share_status"),
     # finews' own queries every run: the freshness monitor's newest article, category seeding's recent ones.

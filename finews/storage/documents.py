@@ -35,11 +35,16 @@ DATE_RANK = {"post_page": 1, "share_api": 2, "share_render": 2, "post_source": 3
 # What a revision keeps of the version it replaces.
 CONTENT_FIELDS = (
     "title", "summary", "body_html", "body_text", "body_kind", "body_length", "content_hash", "source", "stocks",
-    "images", "via", "version",
+    "linked_stocks", "images", "via", "version",
 )
+# A revision's kind: a text that was the current one until a newer replaced it, or an earlier text that arrived
+# after a later one (the _posts copy read after the old_post one) and went into the history without ever being
+# current; for those, replaced_at is when it arrived.
+REPLACED, EARLIER = "replaced", "earlier"
 # Fields a later sighting may fill when the document lacks them.
 FILLABLE = (
-    "title", "category", "source", "tags", "url", "share_url", "origin_url", "summary", "stocks", "images",
+    "title", "category", "source", "tags", "url", "share_url", "origin_url", "summary", "stocks", "linked_stocks",
+    "images",
 )
 # A new text shorter than this share of the current one is a summary of it, not a new version.
 SUMMARY_RATIO = 0.5
@@ -86,6 +91,7 @@ def to_document(article: dict[str, Any]) -> dict[str, Any]:
         "body_text": article.get("body_text") or "",
         "body_kind": body_kind(article),
         "stocks": [dict(stock) for stock in article.get("stocks") or []],
+        "linked_stocks": [dict(stock) for stock in article.get("linked_stocks") or []],
         "images": list(article.get("images") or []),
         "content_hash": article.get("content_hash"),
         "via": article.get("via") or "post_page",
@@ -160,7 +166,7 @@ def plan_existing(current: dict[str, Any], doc: dict[str, Any], now: datetime,
         fields.update({k: doc[k] for k in CONTENT_FIELDS})
         fields["updated_at"] = now
         snapshot = {k: current.get(k) for k in CONTENT_FIELDS}
-        snapshot["replaced_at"] = now
+        snapshot.update(kind=REPLACED, replaced_at=now)
         keep = _revisions_that_fit({**current, **fields}, [snapshot, *(current.get("revisions") or [])],
                                    max_revisions) if full else max_revisions
         push["revisions"] = {"$each": [snapshot], "$position": 0, "$slice": keep}
@@ -202,7 +208,7 @@ def _late_text(current: dict[str, Any], doc: dict[str, Any], now: datetime, max_
         return None
     position = _place(revisions, doc["version"])
     snapshot = {k: doc.get(k) for k in CONTENT_FIELDS}
-    snapshot["replaced_at"] = now
+    snapshot.update(kind=EARLIER, replaced_at=now)
     keep = _revisions_that_fit(current, [*revisions[:position], snapshot, *revisions[position:]],
                                max_revisions) if full else max_revisions
     if position >= keep:
