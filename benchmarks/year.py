@@ -174,7 +174,8 @@ def main() -> None:
     site = work / "site"
     generate_posts(site, 50, seed=9)
     with Replica(site) as replica:
-        quiet_env = {**env, "FINEWS_BASE_URL": replica.url, "FINEWS_SHARE_BASE_URL": replica.url}
+        quiet_env = {**env, "FINEWS_BASE_URL": replica.url, "FINEWS_SHARE_BASE_URL": replica.url,
+                     "FINEWS_DATA_DIR": str(work / "quiet-data")}  # a store of its own: these posts are new to it
         first_crawl = finews(quiet_env, "crawl")
         quiet = statistics.median(finews(quiet_env, "crawl") for _ in range(args.quiet_runs))
     print(f"  first crawl of a 50-post replica {first_crawl:.2f} s; a run with nothing new {quiet:.2f} s")

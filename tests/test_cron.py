@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
 import pytest
 from conftest import ROOT
@@ -52,6 +53,24 @@ def test_share_missing_with_nothing_missing_exits_0(mongo, tmp_path):
     """It exited 5, "the site is unreachable", when there was simply nothing to do."""
     run = finews("crawl", "share", "-a", "missing=1", env=finews_env(tmp_path, "http://127.0.0.1:9/", mongo))
     assert run.returncode == outcome.OK, run.stdout + run.stderr
+
+
+def test_the_freshness_monitor_fails_only_when_nothing_new_came_for_too_long(mongo, tmp_path):
+    """It read the newest of all articles (a sort with a limit: SecantusDB examined every one); it now asks
+    whether any arrived within FINEWS_MONITOR_MAX_SILENCE_HOURS. A quiet site inside the window is all well;
+    past it, status 6 and the reason."""
+    generate_posts(tmp_path / "posts", 5)
+    with Replica(tmp_path / "posts") as site:
+        env = finews_env(tmp_path, site.url, mongo, FINEWS_SHARE="0", FINEWS_MONITOR_MAX_SILENCE_HOURS="24")
+        assert finews("crawl", env=env).returncode == outcome.OK
+        assert finews("crawl", env=env).returncode == outcome.OK  # nothing new, the last new article is recent
+        articles = mongo.db(env["FINEWS_MONGO_DATABASE"]).articles
+        for doc in articles.find({}, {"first_seen_at": 1}):  # two days pass without a new article
+            earlier = doc["first_seen_at"] - timedelta(days=2)
+            articles.update_one({"_id": doc["_id"]}, {"$set": {"first_seen_at": earlier}})
+        run = finews("crawl", env=env)
+    assert run.returncode == outcome.MONITORS_FAILED, run.stdout + run.stderr
+    assert "freshness" in run.stdout and "no new article for over 24 h" in run.stdout, run.stdout
 
 
 # Each mistake an operator can make → the one line it prints (status 2, nothing started).

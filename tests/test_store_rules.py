@@ -618,3 +618,58 @@ def test_the_python_of_the_schema_document_runs_as_written(mongo, fixture_crawl)
         outputs.append(run.stdout)
     assert re.fullmatch(r"save \d+\.\d+\n", outputs[0]), outputs[0]  # the feed recipe: the cursor to keep
     assert outputs[1].count("\n") == 20
+
+
+def _ten_thousand(db) -> None:
+    """10,000 articles (and as many rejects and run records) over a year up to 2022-05-02, about 30 a day:
+    each documented range from 2022-05-01 on admits a day or two of them, as a reader's "since yesterday" would."""
+    from datetime import UTC, datetime, timedelta  # noqa: PLC0415
+
+    from finews.storage.archive import ARTICLE_INDEXES, REJECT_INDEXES, RUN_INDEXES  # noqa: PLC0415
+
+    end = datetime(2022, 5, 2, tzinfo=UTC)
+    categories = ["emnews", *(f"category{n}" for n in range(19))]
+    articles, rejects, runs = [], [], []
+    for n in range(10_000):
+        moment = end - timedelta(minutes=50 * n)
+        articles.append({"_id": f"NW{n:018d}", "category": categories[n % 20], "published_at": moment,
+                         "first_seen_at": moment, "last_seen_at": moment, "updated_at": moment,
+                         "source": "华夏时报" if n % 100 == 0 else f"media{n % 100}",
+                         "stocks": [{"code": "601169" if n % 200 == 0 else f"{n % 200:06d}", "market": 1}],
+                         "linked_stocks": [{"code": "300115" if n % 100 == 0 else f"{n % 100:06d}", "market": 0,
+                                            "name": None}],
+                         "share_status": "failed" if n % 100 == 0 else "ok"})
+        rejects.append({"time": moment, "reason": "missing_title" if n % 100 == 0 else f"reason{n % 100}"})
+        runs.append({"spider": ("finews", "posts", "share")[n % 3], "started_at": moment, "status": "finished",
+                     "host": "h", "kind": "incremental", "yardstick": False})
+    db.articles.insert_many(articles)
+    db.rejects.insert_many(rejects)
+    db.crawl_runs.insert_many(runs)
+    db.articles.create_indexes(ARTICLE_INDEXES)
+    db.rejects.create_indexes(REJECT_INDEXES)
+    db.crawl_runs.create_indexes(RUN_INDEXES)
+    db.listings.insert_one({"_id": "https://finews.withounder.com/", "etag": "x"})
+
+
+def test_every_documented_query_examines_about_what_it_returns(mongo):
+    """At 10,000 articles "the newest 20" examined all of them and a category query its whole category: an
+    index serves a sort with a limit, but SecantusDB examines every document the filter admits, limit or not
+    (shared notes, mongodb.md). Each documented query now bounds what its filter admits (a range on the sorted
+    field, or an equality that picks few): it admits at most 2 % of the collection, examines no more than
+    twice what it admits, and reads the named index."""
+    from bson import json_util  # noqa: PLC0415
+
+    db = mongo.db(mongo.new_database())
+    _ten_thousand(db)
+    for collection, filter_, sort, index in _documented_queries():
+        query = json_util.loads(filter_)
+        cursor = db[collection].find(query)
+        if sort:
+            cursor = cursor.sort(list(json_util.loads(sort).items()))
+        explained = cursor.limit(20).explain()
+        admitted = db[collection].count_documents(query)
+        examined = explained["executionStats"]["totalDocsExamined"]
+        plan = str(explained["queryPlanner"]["winningPlan"])
+        assert ("IXSCAN" in plan and f"'{index}'" in plan) or (index == "_id_" and "IDHACK" in plan), (filter_, plan)
+        assert admitted <= 0.02 * db[collection].estimated_document_count() + 1, (collection, filter_, admitted)
+        assert examined <= 2 * admitted + 5, (collection, filter_, examined, admitted)

@@ -111,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         written.write_text(json.dumps({"uri": uri, "pid": server.pid, "keeper": os.getpid()}))
         written.replace(state)
         logger.info("serving %s at %s", folder, uri)
+        prune_changes(uri)  # what the last server, killed or stopped, left past the window
         if not _keep(server, users, args.grace):
             logger.error("SecantusDB exited with %s", server.returncode)
             return 1
@@ -118,9 +119,29 @@ def main(argv: list[str] | None = None) -> int:
     except _Stop:
         logger.info("stopped by a signal")
     finally:
+        if server.poll() is None:
+            prune_changes(uri)
         stop_process(server, 30)
         state.unlink(missing_ok=True)
     return 0
+
+
+def prune_changes(uri: str) -> None:
+    """Drop the changes past the feed's window (FINEWS_CHANGES_DAYS, FINEWS_CHANGES_MAX_ENTRIES) now.
+
+    SecantusDB prunes its oplog by itself only every 1,000 entries one server process writes (secantus/
+    storage.py, _OPLOG_PRUNE_INTERVAL), and a cron run's server writes a few dozen: without this the bounds
+    never applied and data/ grew by every change. ``secantusAdmin.pruneOplog`` is its command for a sweep.
+    """
+    client = MongoClient(uri, serverSelectionTimeoutMS=5000, connectTimeoutMS=5000)
+    try:
+        pruned = client.admin.command({"secantusAdmin.pruneOplog": 1}).get("pruned", 0)
+        if pruned:
+            logger.info("change feed: %d entr(ies) past its window dropped", pruned)
+    except PyMongoError as exc:
+        logger.warning("change feed not pruned: %s", type(exc).__name__)
+    finally:
+        client.close()
 
 
 def _up(server: subprocess.Popen, uri: str, timeout: float) -> bool:
