@@ -38,7 +38,8 @@ ARTICLE_INDEXES = [
                name="linked_stocks_code_published_at"),
     IndexModel([("updated_at", ASCENDING)], name="updated_at"),
     IndexModel([("share_status", ASCENDING)], name="share_status"),
-    # finews' own queries every run: the freshness monitor's newest article, category seeding's recent ones.
+    # finews' own queries every run: the freshness monitor's articles first seen within its window, category
+    # seeding's recently seen ones.
     IndexModel([("first_seen_at", DESCENDING)], name="first_seen_at_desc"),
     IndexModel([("last_seen_at", DESCENDING)], name="last_seen_at_desc"),
 ]
