@@ -9,6 +9,8 @@
     finews export [--format jsonl|markdown] [--since D] [--until D] [--category C] [--out PATH]
     finews changes [--since CURSOR|DATE] [--limit N]               changed articles, for downstream jobs
     finews serve [--port P]                                        serve the embedded store to downstream jobs
+    finews backup --out FILE                                       the whole archive, Extended JSON lines
+    finews restore FILE                                            a backup into an empty database
 
 A mistake prints one line and exits 2; an archive (or a distributed run's Redis)
 that does not answer, one line and 4; `finews crawl` exits with the run's outcome (finews/outcome.py).
@@ -20,12 +22,12 @@ import sys
 
 from finews import outcome
 from finews.arguments import ArgumentProblem
-from finews.cli import changes, crawl, export, rejects, serve, stats, status
+from finews.cli import backup, changes, crawl, export, rejects, restore, serve, stats, status
 from finews.cli.common import Parser, StoreDown
 from finews.crawling import QueueDown
 from finews.redact import install_log_redaction
 
-COMMANDS = (crawl, status, stats, rejects, export, changes, serve)
+COMMANDS = (crawl, status, stats, rejects, export, changes, serve, backup, restore)
 
 
 def build_parser() -> Parser:

@@ -10,7 +10,6 @@ SecantusDB lives in its own virtual environment (``make`` puts it in ``.secantus
 
 from __future__ import annotations
 
-import argparse
 import fcntl
 import json
 import logging
@@ -168,36 +167,3 @@ def _command_line(pid: int) -> bytes:
         return Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return b""
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Serve the embedded store for downstream readers until interrupted."""
-    parser = argparse.ArgumentParser(prog="python -m finews.storage.embedded", description=main.__doc__)
-    parser.add_argument("--data-dir", default=os.environ.get("FINEWS_DATA_DIR", "data"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("FINEWS_EMBEDDED_PORT", "27017")))
-    parser.add_argument("--changes-days", type=float, default=float(os.environ.get("FINEWS_CHANGES_DAYS", "7")))
-    parser.add_argument("--changes-max-entries", type=int, default=int(os.environ.get(
-        "FINEWS_CHANGES_MAX_ENTRIES", DEFAULTS["FINEWS_CHANGES_MAX_ENTRIES"])))
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    server = EmbeddedServer(Path(args.data_dir) / "mongo", port=args.port, changes_days=args.changes_days,
-                            changes_max_entries=args.changes_max_entries)
-    signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        print(server.start(), flush=True)
-        if f":{args.port}/" not in (server.uri or ""):
-            print(f"already served by another process at {server.uri}; kept up until this one stops", file=sys.stderr)
-        signal.pause()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
