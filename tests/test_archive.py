@@ -14,6 +14,7 @@ import pytest
 from bson import ObjectId
 from conftest import FIXTURE_POSTS, ROOT
 
+from finews.dates import CST
 from finews.items import Article
 from finews.normalize import normalize_article
 from finews.parsing.source import article_from_source, read_source
@@ -333,3 +334,31 @@ def test_a_checkpoint_ends_at_a_durability_point_the_server_promises(mongo):
         store.close()
     journaled = [name for name in commands.names if name in ("update", "fsync")]
     assert journaled == (["update", "fsync"] * 2 if secantus else ["update"] * 2), commands.names
+
+
+def test_documents_written_before_the_empty_field_rule_get_its_fields_once(mongo):
+    database = mongo.new_database()
+    old = to_document(article(EARLY, via="post_source"))
+    page = dict(to_document(dict(article(MEDIA, "old_post"), via="post_page")), _id="NW202112082206000001",
+                published_at=datetime(2021, 12, 8, 18, 46, tzinfo=CST), published_at_via="post_page")
+    legacy = ("share_status", "share_fetched_at", "share_error", "share_checked_at", "share_attempts", "linked_stocks",
+              "published_at_maybe_late")
+    raw = mongo.db(database).articles
+    raw.insert_many([{k: v for k, v in doc.items() if k not in legacy} for doc in (old, page)])
+    store = Archive(mongo.uri, database)
+    store.open()
+    try:
+        store.ensure_indexes()
+        filled = {doc["_id"]: doc for doc in raw.find()}
+        assert filled[old["_id"]]["share_status"] is None and filled[old["_id"]]["share_attempts"] == 0
+        assert filled[old["_id"]]["linked_stocks"] is None  # not parsed yet: null, not []
+        assert filled[old["_id"]]["published_at_maybe_late"] is False  # its time came from its source
+        assert filled[page["_id"]]["published_at_maybe_late"] is True
+        assert mongo.db(database).meta.find_one({"_id": "empty_fields"})
+        raw.insert_one({k: v for k, v in dict(old, _id="NW202112082206000002").items() if k not in legacy})
+        second = Archive(mongo.uri, database)
+        second.open()
+        second.close()
+        assert "share_status" not in raw.find_one({"_id": "NW202112082206000002"})  # once per database, not per run
+    finally:
+        store.close()

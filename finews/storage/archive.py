@@ -153,7 +153,21 @@ class Archive:
             missing = [index for index in indexes if tuple(index.document["key"].items()) not in have]
             if missing:
                 collection.create_indexes(missing)
+        self.fill_empty_fields()
         self._indexes_ready = True
+
+    def fill_empty_fields(self) -> None:
+        """Once per database: the fields documents written before them lack, as the empty-field rule has them
+        (documents.ADDED_LATER), so every stored article has every field."""
+        if self.db.meta.find_one({"_id": "empty_fields"}, {"_id": 1}):
+            return
+        for field, empty in documents.ADDED_LATER.items():
+            self.articles.update_many({field: {"$exists": False}}, {"$set": {field: empty}})
+        flag = "published_at_maybe_late"
+        self.articles.update_many({flag: {"$exists": False}, "published_at_via": "post_page",
+                                   "published_at": {"$lt": documents.EARLY_PAGE_TIMES_END}}, {"$set": {flag: True}})
+        self.articles.update_many({flag: {"$exists": False}}, {"$set": {flag: False}})
+        self.db.meta.update_one({"_id": "empty_fields"}, {"$set": {"at": datetime.now(UTC)}}, upsert=True)
 
     # -- articles ---------------------------------------------------------------------------
 

@@ -27,7 +27,7 @@ from typing import Any
 import bson
 from pymongo import UpdateOne
 
-from finews.dates import parse_post_date
+from finews.dates import CST, parse_post_date
 
 SCHEMA_VERSION = 1
 BODY_RANK = {"post_page": 1, "post_source": 1, "share_api": 2, "share_render": 2}
@@ -46,6 +46,17 @@ FILLABLE = (
     "title", "category", "source", "tags", "url", "share_url", "origin_url", "summary", "stocks", "linked_stocks",
     "images",
 )
+# The empty-field rule (docs/schema.md): every field is in every document, and a value nobody knows is None
+# (a count, 0). A share page not tried yet is this; so are the fields documents written before them lack,
+# which Archive.fill_empty_fields gives them once (linked_stocks None: not parsed yet).
+SHARE_UNTRIED = {"share_status": None, "share_fetched_at": None, "share_error": None, "share_checked_at": None,
+                 "share_attempts": 0}
+ADDED_LATER = {**SHARE_UNTRIED, "linked_stocks": None}
+# The site's first posts (2021-12-01 and 2021-12-08) have front-matter dates without an offset, which Jekyll
+# read as UTC: their pages show times 8 hours late (finews/parsing/source.py). A page time before this moment
+# may be one of them; only the post source, or the share page, can tell. From 2021-12-08 on the sources carry
+# +0800 (MANIFEST.tsv of the corpus: 85 files without one, none dated later).
+EARLY_PAGE_TIMES_END = datetime(2021, 12, 9, 8, 0, tzinfo=CST)
 # A new text shorter than this share of the current one is a summary of it, not a new version.
 SUMMARY_RATIO = 0.5
 LIGHT_PROJECTION = {"revisions": 0, "body_html": 0, "body_text": 0}
@@ -80,6 +91,7 @@ def to_document(article: dict[str, Any]) -> dict[str, Any]:
         "title": article.get("title"),
         "published_at": published,
         "published_at_via": article.get("via"),
+        "published_at_maybe_late": maybe_late(published, article.get("via")),
         "category": article.get("category"),
         "source": article.get("source"),
         "tags": list(article.get("tags") or []),
@@ -98,10 +110,16 @@ def to_document(article: dict[str, Any]) -> dict[str, Any]:
         "version": article.get("version"),
     }
     doc["body_length"] = len(doc["body_text"])
+    doc.update(SHARE_UNTRIED)
     if article.get("share_status"):
         doc["share_status"] = article["share_status"]
         doc["share_fetched_at"] = parse_post_date(article.get("share_fetched_at"))
     return doc
+
+
+def maybe_late(published: datetime | None, via: str | None) -> bool:
+    """A time from a post page of the site's first days, which may be 8 hours late until a source corrects it."""
+    return via == "post_page" and published is not None and published < EARLY_PAGE_TIMES_END
 
 
 def body_kind(article: dict[str, Any]) -> str:
@@ -172,31 +190,38 @@ def plan_existing(current: dict[str, Any], doc: dict[str, Any], now: datetime,
         push["revisions"] = {"$each": [snapshot], "$position": 0, "$slice": keep}
         filter_["content_hash"] = current.get("content_hash")
     else:
-        fields.update({k: doc[k] for k in FILLABLE if doc.get(k) and not current.get(k)})
+        fields.update({k: doc[k] for k in FILLABLE if _fills(current.get(k), doc.get(k))})
         filled = len(bson.encode(fields)) if fields else 0
         if filled > HEADROOM_BYTES:  # fills are small: a huge one is bad input
             raise TooLarge(filled, "what it would fill in")
-        if doc["content_hash"] == current.get("content_hash") and is_earlier(current, doc):
-            fields["version"] = doc["version"]  # the same text, seen in its later copy
+        if doc["content_hash"] == current.get("content_hash") and doc.get("version") is not None and (
+                current.get("version") is None or is_earlier(current, doc)):
+            fields["version"] = doc["version"]  # the same text, seen in its source (or in its later copy)
         outcome = "merged" if fields else "unchanged"
     if doc.get("published_at") and (
         not current.get("published_at")
         or DATE_RANK.get(doc["via"], 0) > DATE_RANK.get(current.get("published_at_via"), 0)
     ):
-        fields.update(published_at=doc["published_at"], published_at_via=doc["via"])
+        fields.update(published_at=doc["published_at"], published_at_via=doc["via"],
+                      published_at_maybe_late=maybe_late(doc["published_at"], doc["via"]))
         outcome = outcome if outcome in ("revised", "history") else "merged"
     if doc.get("share_status") == "ok":
         if doc.get("share_fetched_at"):
             update["$max"]["share_fetched_at"] = doc["share_fetched_at"]
         if current.get("share_status") != "ok":  # read at last: whatever failed before is over
-            fields["share_status"] = "ok"
-            update["$unset"] = {"share_error": ""}
+            fields.update(share_status="ok", share_error=None)
     if fields:
         update["$set"] = {**fields, "schema_version": SCHEMA_VERSION}
         outcome = "merged" if outcome == "unchanged" else outcome
     if push:
         update["$push"] = push
     return outcome, UpdateOne(filter_, update)
+
+
+def _fills(have: Any, new: Any) -> bool:
+    """A sighting fills a field the document lacks: an empty one, or a list not known yet (None) with the
+    sighting's list, even an empty one (it is known now)."""
+    return bool(new and not have) or (have is None and isinstance(new, list))
 
 
 def _late_text(current: dict[str, Any], doc: dict[str, Any], now: datetime, max_revisions: int, *,
