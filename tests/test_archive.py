@@ -132,7 +132,8 @@ def test_indexes_are_created_once_and_present(archive):
     archive._indexes_ready = False
     archive.ensure_indexes()
     names = {index["name"] for index in archive.articles.list_indexes()}
-    assert {"published_at_desc", "category_published_at", "source", "stocks_code", "updated_at"} <= names
+    assert {"published_at_desc", "category_published_at", "source_published_at", "stocks_code_published_at",
+            "updated_at"} <= names
     assert {i["name"] for i in archive.db.crawl_runs.list_indexes()} >= {
         "spider_started_at", "started_at_desc", "spider_kind_yardstick_started_at", "status_host"}
 
@@ -362,3 +363,19 @@ def test_documents_written_before_the_empty_field_rule_get_its_fields_once(mongo
         assert "share_status" not in raw.find_one({"_id": "NW202112082206000002"})  # once per database, not per run
     finally:
         store.close()
+
+
+def test_indexes_the_compound_ones_replace_are_dropped_and_a_readers_own_kept(mongo):
+    database = mongo.new_database()
+    articles, rejects = mongo.db(database).articles, mongo.db(database).rejects
+    articles.create_index("source", name="source")  # as finews made it before
+    articles.create_index("stocks.code", name="stocks_code")
+    rejects.create_index("reason", name="reason")
+    articles.create_index([("share_status", 1), ("title", 1)], name="share_status")  # a reader's, same name
+    store = Archive(mongo.uri, database)
+    store.open()
+    store.close()
+    names = {index["name"] for index in articles.list_indexes()}
+    assert {"source_published_at", "stocks_code_published_at", "share_status"} <= names
+    assert not {"source", "stocks_code"} & names
+    assert {index["name"] for index in rejects.list_indexes()} == {"_id_", "time", "reason_time"}
