@@ -253,3 +253,12 @@ def test_status_stats_rejects_and_export(mongo, tmp_path, posts_with_a_codeless_
         original = originals[doc["_id"]]
         assert (doc["title"], doc["body_text"], doc["published_at"]) == (
             original["title"], original["body_text"], original["published_at"])
+
+
+def test_finews_reads_its_own_settings_outside_the_project_folder(tmp_path):
+    """Outside the project Scrapy finds no scrapy.cfg: every command said FINEWS_BASE_URL='' is not a URL."""
+    env = finews_env(tmp_path, "http://127.0.0.1:9/")
+    del env["FINEWS_BASE_URL"]
+    run = subprocess.run([sys.executable, "-m", "finews.cli", "status"], cwd=tmp_path, env=env, capture_output=True,
+                         text=True, timeout=120, check=False)
+    assert run.returncode == 0 and "journal:" in run.stdout, run.stderr

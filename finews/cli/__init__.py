@@ -18,6 +18,7 @@ that does not answer, one line and 4; `finews crawl` exits with the run's outcom
 
 from __future__ import annotations
 
+import os
 import sys
 
 from finews import outcome
@@ -39,6 +40,9 @@ def build_parser() -> Parser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # finews' own settings from any folder: outside the project Scrapy finds no scrapy.cfg and would give
+    # its defaults (no FINEWS_BASE_URL). A SCRAPY_SETTINGS_MODULE the operator set wins.
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "finews.settings")
     install_log_redaction()
     prefix = "finews"
     try:
