@@ -8,10 +8,13 @@ process, then crawls it with the same Scrapy settings:
 2. minimal: the same without LinkExtractor: only the hrefs of each page, read with
    lxml (a stricter floor than `scrapy bench`, printed beside it);
 3. finews: the real spider with its parsing and pipelines (normalize, validate,
-   dedupe); where the items are written is the store benchmark's business.
+   dedupe), raw captures off (FINEWS_WARC=0); where the items are written is the store
+   benchmark's business;
+4. finews+warc: the same with raw captures on (the default), into a scratch folder.
 Prints pages/s and items/s of each, the ratio finews/baseline (target ≥ 0.8:
-our parsing and pipelines cost little), the ratio to the minimal floor, and each
-crawl's peak RSS and CPU seconds (this VM's wall-clock times swing; CPU less so).
+our parsing and pipelines cost little), the ratio to the minimal floor, capture on
+against off (target ≥ 0.9) with the WARC bytes per post page, and each crawl's peak
+RSS and CPU seconds (this VM's wall-clock times swing; CPU less so).
 """
 
 from __future__ import annotations
@@ -93,6 +96,8 @@ def crawl_child(kind: str, base_url: str, out: str) -> None:
         spider_cls, kwargs = FollowAll if kind == "baseline" else FollowHrefs, {"base_url": base_url}
     else:
         settings.set("FINEWS_OUTPUT_DIR", str(Path(out).parent), priority="cmdline")
+        settings.set("FINEWS_DATA_DIR", str(Path(out).parent / f"data-{kind}"), priority="cmdline")
+        settings.set("FINEWS_WARC", kind == "finews+warc", priority="cmdline")
         spider_cls, kwargs = FinewsSpider, {"base_url": base_url}
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(spider_cls)
@@ -105,6 +110,7 @@ def crawl_child(kind: str, base_url: str, out: str) -> None:
         "items": stats.get("item_scraped_count", 0),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "cpu_seconds": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
+        "warc_bytes": stats.get("finews/warc/bytes", 0),
     }
     Path(out).write_text(json.dumps(figures))
 
@@ -133,7 +139,7 @@ def main() -> None:
         base_url = server.stdout.readline().strip()
         print(f"replica of {args.posts} generated posts at {base_url}")
         # Alternate the two crawls and keep each one's fastest round: the machine is shared.
-        kinds = ("baseline", "minimal", "finews")
+        kinds = ("baseline", "minimal", "finews", "finews+warc")
         rounds = [[run(kind, base_url, workdir) for kind in kinds] for _ in range(args.rounds)]
         best = {kind: max((r[i] for r in rounds), key=lambda f: f["pages"] / f["seconds"])
                 for i, kind in enumerate(kinds)}
@@ -141,7 +147,7 @@ def main() -> None:
         server.terminate()
         server.wait()
     names = {"baseline": "baseline (scrapy bench)", "minimal": "minimal (hrefs only)",
-             "finews": "finews (parse + pipelines)"}
+             "finews": "finews (parse + pipelines)", "finews+warc": "finews, raw captures on"}
     for kind, f in best.items():
         print(f"{names[kind]:28s} pages={f['pages']:6d} items={f['items']:6d} time={f['seconds']:7.2f}s "
               f"pages/s={f['pages'] / f['seconds']:8.1f} items/s={f['items'] / f['seconds']:8.1f} "
@@ -149,6 +155,10 @@ def main() -> None:
     rate = {kind: f["pages"] / f["seconds"] for kind, f in best.items()}
     print(f"ratio finews/baseline pages/s = {rate['finews'] / rate['baseline']:.2f} (target >= 0.8)")
     print(f"ratio finews/minimal pages/s = {rate['finews'] / rate['minimal']:.2f} (the stricter floor; no target)")
+    captured = best["finews+warc"]
+    print(f"ratio capture on/off pages/s = {rate['finews+warc'] / rate['finews']:.2f} (target >= 0.9); "
+          f"WARC {captured['warc_bytes'] / max(captured['pages'], 1):,.0f} bytes per page, "
+          f"{captured['warc_bytes'] / max(captured['items'], 1) * 1000 / 1e6:.1f} MB per 1,000 posts")
 
 
 if __name__ == "__main__":

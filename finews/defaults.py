@@ -41,6 +41,9 @@ DEFAULTS: dict[str, Any] = {
     "FINEWS_MAX_SOURCE_BYTES": 32 * 1024 * 1024,
     # Archive articles in MongoDB (the store pipeline); off only for runs that just export files.
     "FINEWS_STORE": True,
+    # Raw captures: every response read, as WARC 1.1 in <FINEWS_DATA_DIR>/warc/, rotated at this size.
+    "FINEWS_WARC": True,
+    "FINEWS_WARC_MAX_BYTES": 1_000_000_000,
     # Close conditions: a run never hangs (seconds; 0 turns one off).
     "FINEWS_TIME_LIMIT": 3600,
     "FINEWS_IDLE_LIMIT": 900,
@@ -128,7 +131,7 @@ MINIMUM: dict[str, float] = {
     "FINEWS_MAX_BODY_CHARS": 1, "FINEWS_MAX_SOURCE_BYTES": 1, "FINEWS_LOG_MAX_BYTES": 1,
     "FINEWS_MONITOR_RECENT_RUNS": 1, "FINEWS_PROGRESS_SECONDS": 0.01, "FINEWS_MONGO_FLUSH_SECONDS": 0.01,
     "FINEWS_CHANGES_DAYS": 0.01, "FINEWS_REDIS_SESSION_SECONDS": 1, "FINEWS_RUNS_KEEP_DAYS": 1,
-    "FINEWS_CHANGES_MAX_ENTRIES": 1000,
+    "FINEWS_CHANGES_MAX_ENTRIES": 1000, "FINEWS_WARC_MAX_BYTES": 1_000_000,
 }
 # Largest: a reject's raw input must fit a 16 MiB document at 4 bytes a character (finews.rejects);
 # shares are shares; a port is a port.

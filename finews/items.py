@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from finews.parsing import PARSER_VERSION
+
 
 @dataclass
 class Article:
@@ -44,6 +46,10 @@ class Article:
     # Share pages: "ok" once the share page's article was read, and when.
     share_status: str | None = None
     share_fetched_at: str | None = None
+    # The raw capture the text came from ({file, offset, record_id} in <FINEWS_DATA_DIR>/warc/; None with
+    # capture off), and the version of the parsing rules that made the article (finews.parsing.PARSER_VERSION).
+    capture: dict | None = None
+    parser_version: int = PARSER_VERSION
 
 
 @dataclass

@@ -40,7 +40,9 @@ def exit_status(stats: dict[str, Any]) -> tuple[int, str]:
     fetched = sum(v for k, v in stats.items() if k.startswith("downloader/response_status_count/2"))
     fetched += stats.get("downloader/response_status_count/304", 0)
     fetched += stats.get("finews/posts/files_read", 0)  # local files the posts spider read itself
+    fetched += stats.get("finews/reparse/read", 0)  # captures the reparse spider read back
     asked = stats.get("downloader/request_count", 0) + stats.get("finews/posts/files", 0)
+    asked += stats.get("finews/reparse/tried", 0)
     if fetched == 0 and asked:  # a run that had nothing to ask for (nothing missing, an empty folder) is fine
         return NOTHING_FETCHED, "no 2xx or 304 response, no local file read"
     if stats.get("finews/monitors/failed"):

@@ -64,6 +64,8 @@ DOWNLOADER_MIDDLEWARES = {
     "finews.splash.compat.SplashSlotMiddleware": 724,
     "finews.splash.compat.SplashMiddleware": 725,
     "finews.middlewares.splash_breaker.SplashBreakerMiddleware": 730,
+    # Below scrapy-splash and decompression: the body kept is what the spiders read (middlewares/capture.py).
+    "finews.middlewares.capture.CaptureMiddleware": 700,
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": 810,
 }
 

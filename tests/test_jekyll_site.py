@@ -69,7 +69,7 @@ def test_jekyll_site_crawl_matches_the_sources(jekyll_site, tmp_path):
 def test_jekyll_and_replica_pages_give_the_same_articles(jekyll_site, fixture_crawl, tmp_path):
     url, _ = jekyll_site
     result = run_crawl(url, tmp_path)
-    drop = ("url", "fetched_at")
+    drop = ("url", "fetched_at", "capture")
     jekyll = {c: {k: v for k, v in i.items() if k not in drop} for c, i in result.by_code().items()}
     replica = {c: {k: v for k, v in i.items() if k not in drop} for c, i in fixture_crawl.by_code().items()}
     assert jekyll == replica

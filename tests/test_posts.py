@@ -140,7 +140,8 @@ def test_the_later_copy_is_current_whatever_the_order(mongo, tmp_path, order, ed
 
 def test_progress_shows_on_a_terminal_and_not_in_cron(tmp_path):
     command = [sys.executable, "-m", "scrapy", "crawl", "posts", "-a", f"path={FIXTURE_POSTS}", "-s", "FINEWS_STORE=0",
-               "-s", f"FINEWS_OUTPUT_DIR={tmp_path}", "-s", "FINEWS_PROGRESS_SECONDS=0.01", "-s", "LOG_LEVEL=INFO",
+               "-s", f"FINEWS_OUTPUT_DIR={tmp_path}", "-s", f"FINEWS_DATA_DIR={tmp_path / 'data'}",
+               "-s", "FINEWS_PROGRESS_SECONDS=0.01", "-s", "LOG_LEVEL=INFO",
                "-s", "DOWNLOAD_DELAY=0.01"]
     quiet = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     assert "ETA" not in quiet.stderr and "Summary (finished)" in quiet.stderr

@@ -11,6 +11,8 @@
     finews serve [--port P]                                        serve the embedded store to downstream jobs
     finews backup --out FILE                                       the whole archive, Extended JSON lines
     finews restore FILE                                            a backup into an empty database
+    finews reparse [--since D] [--until D] [--category C] [--dry-run]
+                                                                   articles re-derived from their raw captures
 
 A mistake prints one line and exits 2; an archive (or a distributed run's Redis)
 that does not answer, one line and 4; `finews crawl` exits with the run's outcome (finews/outcome.py).
@@ -23,12 +25,12 @@ import sys
 
 from finews import outcome
 from finews.arguments import ArgumentProblem
-from finews.cli import backup, changes, crawl, export, rejects, restore, serve, stats, status
+from finews.cli import backup, changes, crawl, export, rejects, reparse, restore, serve, stats, status
 from finews.cli.common import Parser, StoreDown
 from finews.crawling import QueueDown
 from finews.redact import install_log_redaction
 
-COMMANDS = (crawl, status, stats, rejects, export, changes, serve, backup, restore)
+COMMANDS = (crawl, status, stats, rejects, export, changes, serve, backup, restore, reparse)
 
 
 def build_parser() -> Parser:

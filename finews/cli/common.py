@@ -13,7 +13,7 @@ from pymongo.errors import PyMongoError
 from scrapy.utils.project import get_project_settings
 
 from finews.arguments import ArgumentProblem
-from finews.dates import CST
+from finews.dates import CST, parse_post_date
 from finews.defaults import check
 from finews.redact import redact
 from finews.storage.archive import Archive
@@ -70,3 +70,11 @@ def archive(command: str) -> Iterator[Archive]:
 
 def iso(value: Any) -> str:
     return value.astimezone(CST).isoformat(timespec="seconds") if isinstance(value, datetime) else str(value)
+
+
+def day(text: str) -> datetime:
+    """A ``YYYY-MM-DD`` option (UTC+8), for argparse."""
+    moment = parse_post_date(text)
+    if moment is None or len(text.strip()) != 10:
+        raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}")
+    return moment

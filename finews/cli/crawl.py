@@ -36,29 +36,35 @@ def add_parser(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.distributed:
         args.settings.append(f"FINEWS_REDIS_URL={args.distributed}")
-    found = settings(args.settings)
+    status, _stats = crawl_as_cron(args.spider, args.spider_args, args.settings)
+    return status
+
+
+def crawl_as_cron(spider: str, spider_args: list[str], overrides: list[str]) -> tuple[int, dict[str, Any]]:
+    """Run a spider under its lock, logging to the rotating file; its exit status and stats (empty if locked)."""
+    found = settings(overrides)
     found.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")  # the log goes where _log_to_file says
-    spider_args = pairs(args.spider_args, "-a")
+    given = pairs(spider_args, "-a")
     process = CrawlerProcess(found)
-    spidercls = crawling.checked_spider(process, args.spider, spider_args)  # a mistake: one line, nothing started
-    command = redact(" ".join(["finews crawl", args.spider, *(f"-a {a}" for a in args.spider_args)]))
+    spidercls = crawling.checked_spider(process, spider, given)  # a mistake: one line, nothing started
+    command = redact(" ".join(["finews crawl", spider, *(f"-a {a}" for a in spider_args)]))
     log_file = _log_to_file(found)
-    lock = RunLock(Path(found.get("FINEWS_DATA_DIR")) / "locks", args.spider)
+    lock = RunLock(Path(found.get("FINEWS_DATA_DIR")) / "locks", spider)
     try:
         lock.acquire(command)
     except LockHeld as exc:
-        logger.info("finews crawl %s: not started, %s", args.spider, exc)
-        print(f"finews crawl {args.spider}: not started, {exc}", file=sys.stderr)
-        return outcome.LOCKED
+        logger.info("finews crawl %s: not started, %s", spider, exc)
+        print(f"finews crawl {spider}: not started, {exc}", file=sys.stderr)
+        return outcome.LOCKED, {}
     try:
         started = time.monotonic()
-        status, why, stats = crawling.crawl(process, spidercls, spider_args)
+        status, why, stats = crawling.crawl(process, spidercls, given)
         counts = " ".join(f"{name.rsplit('/', 1)[-1]}={stats.get(name, 0)}" for name in SUMMARY_STATS)
-        line = (f"finews crawl {args.spider}: exit {status} ({why}); {counts}; "
+        line = (f"finews crawl {spider}: exit {status} ({why}); {counts}; "
                 f"{time.monotonic() - started:.1f}s; log {log_file}")
         logger.log(logging.ERROR if status else logging.INFO, "%s", line)
         print(line)
-        return status
+        return status, stats
     finally:
         lock.release()
 

@@ -5,31 +5,24 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from finews import outcome
 from finews.arguments import ArgumentProblem
-from finews.cli.common import archive, iso
-from finews.dates import CST, parse_post_date
+from finews.cli.common import archive, day, iso
+from finews.dates import CST
 
 
 def add_parser(commands: Any) -> None:
     export = commands.add_parser("export", help="articles as JSON lines or Jekyll-style Markdown posts")
     export.add_argument("--format", choices=["jsonl", "markdown"], default="jsonl")
-    export.add_argument("--since", type=_day, help="YYYY-MM-DD (UTC+8), inclusive")
-    export.add_argument("--until", type=_day, help="YYYY-MM-DD (UTC+8), inclusive")
+    export.add_argument("--since", type=day, help="YYYY-MM-DD (UTC+8), inclusive")
+    export.add_argument("--until", type=day, help="YYYY-MM-DD (UTC+8), inclusive")
     export.add_argument("--category")
     export.add_argument("--out", type=Path, help="a file (jsonl) or a folder (markdown); default stdout (jsonl)")
     export.set_defaults(run=run)
-
-
-def _day(text: str) -> datetime:
-    moment = parse_post_date(text)
-    if moment is None or len(text.strip()) != 10:
-        raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}")
-    return moment
 
 
 def run(args: argparse.Namespace) -> int:

@@ -42,7 +42,7 @@ class Progress:
 
     def show(self, spider: Any) -> None:
         total = getattr(spider, "progress_total", None)
-        done = self.crawler.stats.get_value("finews/posts/files", 0)
+        done = self.crawler.stats.get_value(getattr(spider, "progress_stat", "finews/posts/files"), 0)
         elapsed = max(time.monotonic() - self._started, 1e-6)
         rate = done / elapsed
         if total:

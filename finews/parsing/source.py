@@ -34,6 +34,10 @@ _MARKDOWN = pyromark.Markdown()
 _YAML_LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
 
+# The site repository's folders of post sources: a source is named "<folder>/<file>" when it lies in one.
+SOURCE_FOLDERS = ("_posts", "old_post")
+
+
 class SourceError(ValueError):
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(f"{reason}: {detail}")

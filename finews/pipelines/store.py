@@ -30,14 +30,16 @@ from finews.signals import item_rejected, share_failed
 from finews.storage.archive import Archive, archive_for
 from finews.storage.documents import to_document
 from finews.storage.journal import Journal, Segment, folder_for
+from finews.storage.warc import WarcStore, warc_for
 
 logger = logging.getLogger(__name__)
 
 
 class StorePipeline:
     def __init__(self, crawler: Crawler, archive: Archive, journal: Journal, batch_size: int,
-                 flush_seconds: float, max_pending: int) -> None:
+                 flush_seconds: float, max_pending: int, captures: WarcStore | None = None) -> None:
         self.crawler = crawler
+        self.captures = captures
         self.stats = crawler.stats
         self.archive = archive
         self.journal = journal
@@ -61,13 +63,16 @@ class StorePipeline:
         settings = crawler.settings
         journal = Journal(folder_for(settings), archive.target)
         pipeline = cls(crawler, archive, journal, settings.getint("FINEWS_MONGO_BATCH_SIZE"),
-                       settings.getfloat("FINEWS_MONGO_FLUSH_SECONDS"), settings.getint("FINEWS_MONGO_MAX_PENDING"))
+                       settings.getfloat("FINEWS_MONGO_FLUSH_SECONDS"), settings.getint("FINEWS_MONGO_MAX_PENDING"),
+                       warc_for(crawler))
         crawler.signals.connect(pipeline.share_failed, signal=share_failed)
         return pipeline
 
     async def open_spider(self) -> None:
         # Opened first: the run's record and the rejects are written to it even when the journal fails.
         await maybe_deferred_to_future(threads.deferToThread(self.archive.open))
+        if self.captures is not None:  # before the replay: a killed run's torn captures are cut first
+            await maybe_deferred_to_future(threads.deferToThread(self.captures.open))
         try:
             self.journal.check()
         except OSError as exc:
@@ -143,11 +148,36 @@ class StorePipeline:
         docs, self._buffer = self._buffer, []
         self._start(self._write(docs, self.journal.cut()))
 
-    def _write_batch(self, docs: list[dict[str, Any]], failures: list[dict[str, Any]]) -> Counter:
+    def _write_batch(self, docs: list[dict[str, Any]], failures: list[dict[str, Any]], *,
+                     replayed: bool = False) -> Counter:
+        docs = self._captures_on_disk(docs, replayed)
         outcomes = self.archive.write_articles(docs)
         if failures:  # after the articles: a failure mark needs its article
             outcomes["share_marked_failed"] = self.archive.mark_share_failures(failures)
         return outcomes
+
+    def _captures_on_disk(self, docs: list[dict[str, Any]], replayed: bool) -> list[dict[str, Any]]:
+        """The articles to write, none pointing at a capture that is not on disk: this run's wait for theirs to be
+        synced. A journaled article whose capture a killed run did not get onto disk is not archived: the post
+        is then unknown, and the crawl fetches (and captures) it again. Should the capture disk fail, articles
+        are archived without a pointer rather than lost (finews/warc/capture_lost counts both)."""
+        if self.captures is None:
+            return docs
+        try:
+            self.captures.sync()
+        except OSError:
+            for doc in docs:
+                doc["capture"] = None
+            self.stats.inc_value("finews/warc/capture_lost", len(docs))
+            return docs
+        if not replayed:
+            return docs
+        kept = [doc for doc in docs if not doc.get("capture") or self.captures.on_disk(doc["capture"])]
+        if len(kept) < len(docs):
+            logger.warning("%d journaled article(s) whose capture the killed run did not get onto disk: not "
+                           "archived, fetched again", len(docs) - len(kept))
+            self.stats.inc_value("finews/warc/capture_lost", len(docs) - len(kept))
+        return kept
 
     def _park(self) -> None:
         """While the database is down, buffered articles wait in the journal only, not in memory."""
@@ -206,7 +236,7 @@ class StorePipeline:
         for index, segment in enumerate(segments):
             docs = Journal.read(segment)
             try:
-                outcomes = yield threads.deferToThread(self.archive.write_articles, docs)
+                outcomes = yield threads.deferToThread(self._write_batch, docs, [], replayed=True)
             except (PyMongoError, RuntimeError) as exc:
                 self._database_failed(exc, len(docs))
                 for unwritten in segments[index:]:

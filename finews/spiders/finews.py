@@ -24,6 +24,7 @@ from twisted.python.failure import Failure
 from finews.arguments import Argument, parse_arguments
 from finews.codes import canonical_info_code
 from finews.dates import utc_now_iso
+from finews.middlewares.capture import captured
 from finews.monitors import INPUTS
 from finews.parsing.listing import feed_links, page_links
 from finews.parsing.post_page import NotAPostPage, parse_post_page
@@ -140,6 +141,7 @@ class FinewsSpider(ShareRequests, Spider):
             self.reject("not_a_post_page", str(exc), response.url, response.text)
             return
         page.article.fetched_at = utc_now_iso()
+        page.article.capture = captured(response)
         yield page.article
         if self.follow_share and page.share_link:
             post = {"title": page.article.title, "published_at": page.article.published_at}

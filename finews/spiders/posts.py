@@ -35,15 +35,15 @@ from twisted.python.failure import Failure
 from finews.arguments import Argument, ArgumentProblem, parse_arguments
 from finews.dates import utc_now_iso
 from finews.items import Article
+from finews.middlewares.capture import captured
 from finews.monitors import INPUTS
-from finews.parsing.source import SourceError, article_from_source, read_source
-from finews.signals import item_rejected
+from finews.parsing.source import SOURCE_FOLDERS, SourceError, article_from_source, read_source
+from finews.signals import item_rejected, source_read
 from finews.spiders.compat import Spider
 
 # Scrapy sniffs the body of a file whose type it cannot tell from its name, byte by byte in Python.
 responsetypes.mimetypes.add_type("text/markdown", ".md")
 _DATED = re.compile(r"^(\d{4}-\d{2}-\d{2})-")
-SOURCE_FOLDERS = ("_posts", "old_post")
 
 
 def source_files(root: Path) -> Iterator[str]:
@@ -226,7 +226,12 @@ class PostsSpider(Spider):
         except OSError as exc:
             return self._not_read(path, "read_failed", f"{type(exc).__name__}: {exc}")
         self.crawler.stats.inc_value("finews/posts/files_read")
-        return self._article(data, _repo_path(path), path)
+        # No request, so no response to capture: the capture keeps the file as a resource record.
+        kept = self.crawler.signals.send_catch_log(source_read, uri=_file_uri(path), data=data, spider=self)
+        article = self._article(data, _repo_path(path), path)
+        if article is not None:
+            article.capture = next((pointer for _, pointer in kept if isinstance(pointer, dict)), None)
+        return article
 
     def _root(self, path: str) -> str:
         """The folder a file must lie in: the import's, or for a file listed alone (urls_file) its own."""
@@ -251,6 +256,7 @@ class PostsSpider(Spider):
     def parse_source(self, response: Response) -> Iterator[Any]:
         article = self._article(response.body, _repo_path(unquote(urlsplit(response.url).path)), response.url)
         if article is not None:
+            article.capture = captured(response)
             self.in_pipelines += 1
             yield article
 

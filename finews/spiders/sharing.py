@@ -18,6 +18,7 @@ from twisted.python.failure import Failure
 from finews.codes import canonical_info_code
 from finews.dates import utc_now_iso
 from finews.items import Article, ShareFailure
+from finews.middlewares.capture import captured
 from finews.parsing.share import ShareError, api_url, parse_share_json, parse_share_page, share_page_url
 from finews.signals import share_failed
 from finews.splash import WAIT_FOR_ARTICLE
@@ -70,7 +71,7 @@ class ShareRequests:
         except ShareError as exc:
             yield from self._render(code, page, response.meta["share_post"], exc.reason, exc.detail)
             return
-        yield self._shared(article, page, "api", response.meta["share_post"])
+        yield self._shared(article, page, "api", response)
 
     def share_api_failed(self, failure: Failure) -> Iterator[Any]:
         meta = failure.request.meta
@@ -86,7 +87,7 @@ class ShareRequests:
         except ShareError as exc:
             self._failed(code, page, exc.reason, exc.detail)
             return
-        yield self._shared(article, page, "render", response.meta["share_post"])
+        yield self._shared(article, page, "render", response)
 
     def share_render_failed(self, failure: Failure) -> None:
         meta = failure.request.meta
@@ -104,8 +105,10 @@ class ShareRequests:
                   "allowed_hosts": [urlsplit(page).hostname]},
         )
 
-    def _shared(self, article: Article, page: str, path: str, post: dict[str, Any]) -> Article:
+    def _shared(self, article: Article, page: str, path: str, response: Response) -> Article:
         self.crawler.stats.inc_value(f"finews/share/ok/{path}")
+        post = response.meta["share_post"]
+        article.capture = captured(response)
         article.title = article.title or post.get("title")
         article.published_at = article.published_at or post.get("published_at")
         article.share_url = page

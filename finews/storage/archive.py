@@ -170,17 +170,25 @@ class Archive:
         self._indexes_ready = True
 
     def fill_empty_fields(self) -> None:
-        """Once per database: the fields documents written before them lack, as the empty-field rule has them
+        """Once per field and database: the fields documents written before them lack, as the empty-field rule has them
         (documents.ADDED_LATER), so every stored article has every field."""
-        if self.db.meta.find_one({"_id": "empty_fields"}, {"_id": 1}):
-            return
-        for field, empty in documents.ADDED_LATER.items():
-            self.articles.update_many({field: {"$exists": False}}, {"$set": {field: empty}})
         flag = "published_at_maybe_late"
-        self.articles.update_many({flag: {"$exists": False}, "published_at_via": "post_page",
-                                   "published_at": {"$lt": documents.EARLY_PAGE_TIMES_END}}, {"$set": {flag: True}})
-        self.articles.update_many({flag: {"$exists": False}}, {"$set": {flag: False}})
-        self.db.meta.update_one({"_id": "empty_fields"}, {"$set": {"at": datetime.now(UTC)}}, upsert=True)
+        done = set((self.db.meta.find_one({"_id": "empty_fields"}) or {}).get("fields") or [])
+        todo = [field for field in [*documents.ADDED_LATER, flag] if field not in done]
+        if not todo:
+            return
+        for field in todo:
+            if field == flag:
+                self.articles.update_many({flag: {"$exists": False}, "published_at_via": "post_page",
+                                           "published_at": {"$lt": documents.EARLY_PAGE_TIMES_END}},
+                                          {"$set": {flag: True}})
+                self.articles.update_many({flag: {"$exists": False}}, {"$set": {flag: False}})
+            else:
+                self.articles.update_many({field: {"$exists": False}},
+                                          {"$set": {field: documents.ADDED_LATER[field]}})
+        self.db.meta.update_one({"_id": "empty_fields"},
+                                {"$set": {"at": datetime.now(UTC)}, "$addToSet": {"fields": {"$each": todo}}},
+                                upsert=True)
 
     # -- articles ---------------------------------------------------------------------------
 
@@ -312,6 +320,17 @@ class Archive:
         query = {"share_status": {"$ne": "ok"}, "$or": [{"body_kind": "digest"}, {"share_url": {"$ne": None}}]}
         cursor = self.articles.find(query, _SHARE_FIELDS).sort("published_at", -1).limit(limit)
         return [_share_target(d) for d in cursor]
+
+    def captured_articles(self, since: datetime | None = None, until: datetime | None = None,
+                          category: str | None = None) -> list[dict[str, Any]]:
+        """The articles whose current text has a capture (what ``finews reparse`` re-derives), oldest first."""
+        query: dict[str, Any] = {"capture": {"$ne": None}}
+        if since or until:
+            query["published_at"] = {**({"$gte": since} if since else {}), **({"$lt": until} if until else {})}
+        if category:
+            query["category"] = category
+        fields = {"via": 1, "capture": 1, "category": 1, "title": 1, "published_at": 1, "share_url": 1}
+        return list(self.articles.find(query, fields).sort("published_at", 1))
 
     def share_targets(self, codes: list[str]) -> dict[str, tuple[str, str | None, dict[str, Any]]]:
         """What the archive has of these info codes for their share pages, as ``missing_share`` gives it."""

@@ -35,7 +35,7 @@ DATE_RANK = {"post_page": 1, "share_api": 2, "share_render": 2, "post_source": 3
 # What a revision keeps of the version it replaces.
 CONTENT_FIELDS = (
     "title", "summary", "body_html", "body_text", "body_kind", "body_length", "content_hash", "source", "stocks",
-    "linked_stocks", "images", "via", "version",
+    "linked_stocks", "images", "via", "version", "capture", "parser_version",
 )
 # A revision's kind: a text that was the current one until a newer replaced it, or an earlier text that arrived
 # after a later one (the _posts copy read after the old_post one) and went into the history without ever being
@@ -44,14 +44,14 @@ REPLACED, EARLIER = "replaced", "earlier"
 # Fields a later sighting may fill when the document lacks them.
 FILLABLE = (
     "title", "category", "source", "tags", "url", "share_url", "origin_url", "summary", "stocks", "linked_stocks",
-    "images",
+    "images", "capture",
 )
 # The empty-field rule (docs/schema.md): every field is in every document, and a value nobody knows is None
 # (a count, 0). A share page not tried yet is this; so are the fields documents written before them lack,
 # which Archive.fill_empty_fields gives them once (linked_stocks None: not parsed yet).
 SHARE_UNTRIED = {"share_status": None, "share_fetched_at": None, "share_error": None, "share_checked_at": None,
                  "share_attempts": 0}
-ADDED_LATER = {**SHARE_UNTRIED, "linked_stocks": None}
+ADDED_LATER = {**SHARE_UNTRIED, "linked_stocks": None, "capture": None, "parser_version": None}
 # The site's first posts (2021-12-01 and 2021-12-08) have front-matter dates without an offset, which Jekyll
 # read as UTC: their pages show times 8 hours late (finews/parsing/source.py). A page time before this moment
 # may be one of them; only the post source, or the share page, can tell. From 2021-12-08 on the sources carry
@@ -108,6 +108,8 @@ def to_document(article: dict[str, Any]) -> dict[str, Any]:
         "content_hash": article.get("content_hash"),
         "via": article.get("via") or "post_page",
         "version": article.get("version"),
+        "capture": dict(article["capture"]) if article.get("capture") else None,
+        "parser_version": article.get("parser_version"),
     }
     doc["body_length"] = len(doc["body_text"])
     doc.update(SHARE_UNTRIED)
@@ -147,7 +149,14 @@ def plan_new(doc: dict[str, Any], now: datetime) -> UpdateOne:
 
 def plan_existing(current: dict[str, Any], doc: dict[str, Any], now: datetime,
                   max_revisions: int, *, full: bool = True) -> tuple[str, UpdateOne | None]:
-    """Outcome and the update for a document that exists.
+    """Outcome and the update for a document that exists (``planned_update`` says how)."""
+    outcome, planned = planned_update(current, doc, now, max_revisions, full=full)
+    return outcome, None if planned is None else UpdateOne(*planned)
+
+
+def planned_update(current: dict[str, Any], doc: dict[str, Any], now: datetime, max_revisions: int, *,
+                   full: bool = True) -> tuple[str, tuple[dict[str, Any], dict[str, Any]] | None]:
+    """Outcome, and the filter and update operators, for a document that exists.
 
     Outcomes: ``revised`` (the new text replaces the current one), ``history``
     (an earlier text arriving late goes into ``revisions`` only), ``merged``
@@ -215,7 +224,7 @@ def plan_existing(current: dict[str, Any], doc: dict[str, Any], now: datetime,
         outcome = "merged" if outcome == "unchanged" else outcome
     if push:
         update["$push"] = push
-    return outcome, UpdateOne(filter_, update)
+    return outcome, (filter_, update)
 
 
 def _fills(have: Any, new: Any) -> bool:
