@@ -60,3 +60,11 @@ def test_a_file_that_is_no_backup_is_one_line_and_status_2(mongo, tmp_path):
         assert run.stderr.count("\n") == 1 and run.stderr.startswith("finews restore: "), (name, run.stderr)
     missing = finews("restore", str(tmp_path / "nowhere.jsonl"), env=env)
     assert missing.returncode == outcome.USAGE and "is not a file" in missing.stderr
+
+
+def test_a_backup_that_cannot_be_written_is_one_line_and_status_2(mongo, tmp_path):
+    env = finews_env(tmp_path, "http://127.0.0.1:9/", mongo)
+    (tmp_path / "taken").write_text("a file, not a folder")
+    run = finews("backup", "--out", str(tmp_path / "taken" / "backup.jsonl"), env=env)
+    assert run.returncode == outcome.USAGE and run.stderr.count("\n") == 1, run.stderr
+    assert run.stderr.startswith("finews backup: cannot write ")
