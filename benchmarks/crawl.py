@@ -93,6 +93,7 @@ def crawl_child(kind: str, base_url: str, out: str) -> None:
     settings.setdict(SETTINGS, priority="cmdline")
     if kind in ("baseline", "minimal"):
         settings.set("ITEM_PIPELINES", {}, priority="cmdline")
+        settings.set("FINEWS_WARC", False, priority="cmdline")  # Scrapy's floors: no finews component
         spider_cls, kwargs = FollowAll if kind == "baseline" else FollowHrefs, {"base_url": base_url}
     else:
         settings.set("FINEWS_OUTPUT_DIR", str(Path(out).parent), priority="cmdline")

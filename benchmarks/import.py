@@ -121,10 +121,11 @@ def main() -> None:
     noop = work / "read_only.py"
     noop.write_text(NOOP, encoding="utf-8")
     log = work / "read-only.log"
-    floor_stats, _ = run(scrapy_command(["runspider", str(noop), "-a", f"path={small}"], log), log)
+    floor_stats, _ = run(scrapy_command(["runspider", str(noop), "-a", f"path={small}"], log, "-s", "FINEWS_WARC=0"),
+                         log)  # Scrapy alone: no finews capture either
     floor = args.small / floor_stats["elapsed_time_seconds"]
-    small_rate, small_rss = import_files(small, work, "-s", "FINEWS_STORE=0")
-    large_rate, large_rss = import_files(large, work, "-s", "FINEWS_STORE=0")
+    small_rate, small_rss = import_files(small, work, "-s", "FINEWS_STORE=0", "-s", f"FINEWS_DATA_DIR={work / 's'}")
+    large_rate, large_rss = import_files(large, work, "-s", "FINEWS_STORE=0", "-s", f"FINEWS_DATA_DIR={work / 'l'}")
     print(f"storage off, {args.small} files: {small_rate:7.1f} files/s, peak RSS {small_rss:5.0f} MB")
     print(f"storage off, {args.large} files: {large_rate:7.1f} files/s, peak RSS {large_rss:5.0f} MB "
           f"(x{large_rss / small_rss:.2f} for x{args.large / args.small:.0f} files)")

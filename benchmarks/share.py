@@ -59,6 +59,7 @@ def run_crawl(spider_args: list[str], out: Path, concurrency: int, *settings: st
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(
         [sys.executable, "-m", "scrapy", *spider_args, "-s", "FINEWS_STORE=0", "-s", f"FINEWS_OUTPUT_DIR={out}",
+         "-s", f"FINEWS_DATA_DIR={out / 'data'}",
          "-s", f"LOG_FILE={log}", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", f"CONCURRENT_REQUESTS={concurrency}",
          "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}", *settings],
         cwd=ROOT, check=True,

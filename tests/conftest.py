@@ -151,6 +151,14 @@ def run_crawl(base_url: str, out_dir: Path, *args: str, spider: str = "finews", 
     return CrawlResult(proc.returncode, items, rejects, text + proc.stderr, database)
 
 
+@pytest.fixture(autouse=True)
+def nothing_written_into_the_project():
+    """A run without FINEWS_DATA_DIR writes its state (journal, captures) into the project's data/: no test may."""
+    there = (ROOT / "data").exists()
+    yield
+    assert there or not (ROOT / "data").exists(), "this test wrote into the project's data/ (give it FINEWS_DATA_DIR)"
+
+
 @pytest.fixture(scope="session")
 def mongo(tmp_path_factory):
     """One server for the whole session: started here unless FINEWS_TEST_MONGO_URI names one."""

@@ -89,7 +89,7 @@ MISTAKES = [
     (["crawl", "-a", "feed=maybe"], {}, "finews crawl: feed='maybe' is not a boolean (use 1/0, true/false)"),
     (["crawl", "share", "-a", "missing=y"], {}, "finews crawl: missing='y' is not a boolean"),
     (["crawl", "share"], {}, "finews crawl: spider 'share': give -a codes=…, -a codes_file=… or -a missing=1"),
-    (["crawl", "nosuch"], {}, "finews crawl: no spider named 'nosuch' (spiders: finews, posts, share)"),
+    (["crawl", "nosuch"], {}, "finews crawl: no spider named 'nosuch' (spiders: finews, posts, reparse, share)"),
     (["crawl", "-a", "base_url=http://:pw@"], {}, "finews crawl: -a base_url=http://:***@: not an http(s) URL"),
     (["status", "--runs", "x"], {}, "finews status: argument --runs: invalid int value: 'x'"),
 ]

@@ -169,6 +169,12 @@ def test_broken_api_falls_back_to_splash(splash, mongo, tmp_path):
     # The rendered article has the post page's text: the same content, now confirmed by the share page.
     assert stored["share_status"] == "ok" and "share_render" in stored["seen_via"]
     assert stored["body_text"].startswith("北京银行从成立之初就秉承")
+    # The render is captured as a resource record named by the share page it rendered (docs/operations.md).
+    from test_captures import index, warc_files  # noqa: PLC0415
+
+    renders = [r for r in index(warc_files(tmp_path / "data")) if r["warc-type"] == "resource"
+               and f"NewsShare.html?infoCode={CODE}" in r["warc-target-uri"]]
+    assert len(renders) == 1
 
 
 def test_splash_stopped_mid_crawl_then_missing_completes(splash, mongo, tmp_path):
