@@ -577,14 +577,18 @@ def test_a_feed_reader_with_no_database_gets_one_line_and_the_storage_status(tmp
 SCHEMA_DOC = ROOT / "docs" / "schema.md"
 
 
+def _queries_benchmark():
+    """benchmarks/queries.py: the documented queries and the archive they are measured on, shared with the test."""
+    import importlib.util  # noqa: PLC0415
+
+    spec = importlib.util.spec_from_file_location("finews_queries_benchmark", ROOT / "benchmarks" / "queries.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _documented_queries() -> list[tuple[str, str, str, str]]:
-    rows = []
-    section = SCHEMA_DOC.read_text(encoding="utf-8").split("### Indexes, and the queries they serve", 1)[1]
-    for line in section.split("\n### ", 1)[0].splitlines():
-        cells = [cell.strip().strip("`") for cell in line.strip().strip("|").split("|")]
-        if len(cells) == 5 and cells[0] in ("articles", "rejects", "crawl_runs", "listings"):
-            rows.append(tuple(cells[:4]))
-    return rows
+    return _queries_benchmark().documented_queries()
 
 
 def test_every_documented_query_uses_the_index_the_schema_names(mongo, fixture_crawl):
@@ -623,33 +627,7 @@ def test_the_python_of_the_schema_document_runs_as_written(mongo, fixture_crawl)
 def _ten_thousand(db) -> None:
     """10,000 articles (and as many rejects and run records) over a year up to 2022-05-02, about 30 a day:
     each documented range from 2022-05-01 on admits a day or two of them, as a reader's "since yesterday" would."""
-    from datetime import UTC, datetime, timedelta  # noqa: PLC0415
-
-    from finews.storage.archive import ARTICLE_INDEXES, REJECT_INDEXES, RUN_INDEXES  # noqa: PLC0415
-
-    end = datetime(2022, 5, 2, tzinfo=UTC)
-    categories = ["emnews", *(f"category{n}" for n in range(19))]
-    articles, rejects, runs = [], [], []
-    for n in range(10_000):
-        moment = end - timedelta(minutes=50 * n)
-        articles.append({"_id": f"NW{n:018d}", "category": categories[n % 20], "published_at": moment,
-                         "first_seen_at": moment, "last_seen_at": moment, "updated_at": moment,
-                         "source": "华夏时报" if n % 100 == 0 else f"media{n % 100}",
-                         "stocks": [{"code": "601169" if n % 200 == 0 else f"{n % 200:06d}", "market": 1}],
-                         "linked_stocks": [{"code": "300115" if n % 100 == 0 else f"{n % 100:06d}", "market": 0,
-                                            "name": None}],
-                         "share_status": "failed" if n % 100 == 0 else "ok",
-                         "share_checked_at": moment if n % 100 == 0 else None})
-        rejects.append({"time": moment, "reason": "missing_title" if n % 100 == 0 else f"reason{n % 100}"})
-        runs.append({"spider": ("finews", "posts", "share")[n % 3], "started_at": moment, "status": "finished",
-                     "host": "h", "kind": "incremental", "yardstick": False})
-    db.articles.insert_many(articles)
-    db.rejects.insert_many(rejects)
-    db.crawl_runs.insert_many(runs)
-    db.articles.create_indexes(ARTICLE_INDEXES)
-    db.rejects.create_indexes(REJECT_INDEXES)
-    db.crawl_runs.create_indexes(RUN_INDEXES)
-    db.listings.insert_one({"_id": "https://finews.withounder.com/", "etag": "x"})
+    _queries_benchmark().fill(db, 10_000)
 
 
 def test_every_documented_query_examines_about_what_it_returns(mongo):
