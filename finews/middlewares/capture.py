@@ -3,7 +3,8 @@
 Placed below scrapy-splash (724/725) and the compression middleware (810): ``process_response``
 runs from the highest order down, so the body kept is the decoded one, and a Splash answer is
 already its JSON. The pointer of the record (file, offset, record id) goes into the request's meta
-as ``finews_capture``, where the callback that makes the article finds it in ``response.meta``.
+as ``finews_capture``, where the callback that makes the article finds it in ``response.meta``; its file
+and offset are filled in once the writer thread has written the record (the store pipeline waits for them).
 """
 
 from __future__ import annotations
@@ -66,12 +67,12 @@ class CaptureMiddleware:
             pointer = self.store.capture_response(
                 response.url, response.status, _reason(response.status), _headers(response.headers),
                 response.body, request.method, _headers(request.headers))
-        request.meta[META_KEY] = pointer.as_dict()
+        request.meta[META_KEY] = pointer
         return response
 
     def source_read(self, uri: str, data: bytes) -> dict[str, Any]:
         """A post source the posts spider read itself (no request): a resource record with its path."""
-        return self.store.capture_resource(uri, data, "text/markdown").as_dict()
+        return self.store.capture_resource(uri, data, "text/markdown")
 
 
 def _reason(status: int) -> str:

@@ -95,7 +95,11 @@ class StorePipeline:
 
     async def process_item(self, item: Any) -> Any:
         # An Article's fields as they are (to_document copies what it keeps): asdict() deep-copied them all.
-        doc = to_document(vars(item) if isinstance(item, Article) else ItemAdapter(item).asdict())
+        fields = vars(item) if isinstance(item, Article) else ItemAdapter(item).asdict()
+        if self.captures is not None and fields.get("capture"):
+            # Its file and offset, once the capture's writer thread has written it (journaled with them).
+            fields["capture"] = await self.captures.located(fields["capture"])
+        doc = to_document(fields)
         # Journaled with it: a replay of an applied sighting changes nothing. Hex: plain JSON in the journal.
         doc["sighting"] = str(ObjectId())
         self.journal.append(doc)

@@ -1,8 +1,10 @@
 """Raw captures: what finews reads, kept as WARC 1.1 (warcio), one gzip member per record.
 
-Records are built on the caller's thread (CPU only, so the pointer an article carries, file and offset,
-is known at once) and written, flushed and fsynced by one writer thread, so the reactor never waits for
-the disk. ``sync()``, called by the store pipeline's worker thread before each batch, returns once
+The caller's thread (the reactor) only decides what to keep: a payload digest, and whether this URL
+gave the same payload before. One writer thread builds the records with warcio (the gzip and the
+block digests are most of the cost), appends them, fsyncs, and then fills in each capture's pointer
+(file and offset; the record id is chosen up front). ``located()`` gives the pointer once it is
+known, and ``sync()``, called by the store pipeline's worker thread before each batch, returns once
 everything queued is on disk: no article is archived before its capture.
 
 A file is written as ``<name>.warc.gz.open`` under an exclusive ``flock`` and renamed when closed; a
@@ -13,6 +15,7 @@ next run. A payload seen before at the same URL (same digest, ``digests.sqlite``
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import logging
 import os
@@ -22,7 +25,8 @@ import sqlite3
 import threading
 import weakref
 import zlib
-from dataclasses import asdict, dataclass
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
@@ -30,9 +34,10 @@ from typing import IO, Any
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
-from warcio.statusandheaders import StatusAndHeaders
+from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
+from warcio.timeutils import datetime_to_iso_date
 from warcio.utils import Digester
-from warcio.warcwriter import BufferWARCWriter
+from warcio.warcwriter import WARCWriter
 
 logger = logging.getLogger(__name__)
 
@@ -41,23 +46,37 @@ OPEN_SUFFIX = ".open"
 _WIRE_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
 
 
-@dataclass(frozen=True)
-class Pointer:
-    """Where a capture is: the WARC file (relative to the capture folder), the record's offset, its id."""
-
-    file: str
-    offset: int
-    record_id: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+def pointer(record_id: str, file: str | None = None, offset: int | None = None) -> dict[str, Any]:
+    """Where a capture is: the WARC file (relative to the capture folder), the record's offset, its id. File and
+    offset are None until the writer has written the record (``WarcStore.located``)."""
+    return {"file": file, "offset": offset, "record_id": record_id}
 
 
 @dataclass
 class _Seen:
     digest: str
     date: str
-    pointer: Pointer
+    pointer: dict[str, Any]
+
+
+@dataclass
+class _Job:
+    kind: str  # "response" or "resource"
+    uri: str
+    body: bytes
+    record_id: str
+    date: str
+    digest: str
+    where: dict[str, Any]
+    located: Future
+    status: int = 200
+    reason: str = ""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    method: str = "GET"
+    request_headers: list[tuple[str, str]] = field(default_factory=list)
+    content_type: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+    earlier: _Seen | None = None
 
 
 class WarcStore:
@@ -70,9 +89,8 @@ class WarcStore:
         self._queue: queue.Queue = queue.Queue()
         self._writer: threading.Thread | None = None
         self._opened = threading.Lock()
-        self._file: str | None = None
-        self._size = 0
         self._serial = 0
+        self._futures: dict[str, Future] = {}
         self.failed: BaseException | None = None
         self.records = self.bytes = self.revisits = self.recovered = 0
 
@@ -92,7 +110,7 @@ class WarcStore:
                     self.recovered += 1
             with self._digests() as db:
                 for uri, digest, date, file, offset, record_id in db.execute("SELECT * FROM seen"):
-                    self._seen[uri] = _Seen(digest, date, Pointer(file, offset, record_id))
+                    self._seen[uri] = _Seen(digest, date, pointer(record_id, file, offset))
             self._writer = threading.Thread(target=self._write_loop, name="finews-warc", daemon=True)
             self._writer.start()
 
@@ -120,74 +138,46 @@ class WarcStore:
                    "offset INTEGER, record_id TEXT)")
         return db
 
-    # -- records (on the caller's thread: CPU only) --------------------------------------------------
+    # -- what to keep (on the caller's thread: a digest and a lookup) ------------------------------------
 
     def capture_response(self, url: str, status: int, reason: str, headers: list[tuple[str, str]], body: bytes,
-                         method: str = "GET", request_headers: list[tuple[str, str]] | None = None) -> Pointer:
+                         method: str = "GET", request_headers: list[tuple[str, str]] | None = None) -> dict[str, Any]:
         """A request and its response; a payload this URL gave before becomes a revisit. The pointer of the
         record holding the payload (the earlier one for a revisit)."""
-        writer = BufferWARCWriter(gzip=True, warc_version="1.1")
-        kept = [(k, v) for k, v in headers if k.lower() not in _WIRE_HEADERS] + [("Content-Length", str(len(body)))]
-        http = StatusAndHeaders(f"{status} {reason}".strip(), kept, protocol="HTTP/1.1")
         digest = payload_digest(body)
         earlier = self._seen.get(url)
-        if body and status != 304 and earlier is not None and earlier.digest == digest:
-            response = writer.create_revisit_record(
-                url, digest, url, earlier.date, http_headers=http,
-                warc_headers_dict={"WARC-Refers-To": earlier.pointer.record_id})
-            kept_at = earlier.pointer
+        revisit = bool(body) and status != 304 and earlier is not None and earlier.digest == digest
+        job = self._job("response", url, body, digest, status=status, reason=reason, headers=headers, method=method,
+                        request_headers=request_headers or [], earlier=earlier if revisit else None)
+        if revisit:
             self.revisits += 1
-        else:
-            response = writer.create_warc_record(url, "response", payload=BytesIO(body), http_headers=http)
-            kept_at = None
-        record_id = response.rec_headers.get_header("WARC-Record-ID")
-        date = response.rec_headers.get_header("WARC-Date")
-        target = _request_target(url)
-        request = writer.create_warc_record(
-            url, "request", payload=BytesIO(b""),
-            http_headers=StatusAndHeaders(f"{method} {target} HTTP/1.1", request_headers or [], is_http_request=True),
-            warc_headers_dict={"WARC-Concurrent-To": record_id, "WARC-Date": date})
-        pointer = self._append(writer, response, request)
-        if kept_at is None and status != 304 and body:
-            self._remember(url, _Seen(digest, date, pointer))
-            kept_at = pointer
-        return kept_at or pointer
+            return earlier.pointer
+        if body and status != 304:
+            self._seen[url] = _Seen(digest, job.date, job.where)
+        return job.where
 
     def capture_resource(self, uri: str, body: bytes, content_type: str,
-                         headers: dict[str, str] | None = None) -> Pointer:
+                         headers: dict[str, str] | None = None) -> dict[str, Any]:
         """Content no HTTP exchange of finews' own gave: a local post source, a page Splash rendered."""
-        writer = BufferWARCWriter(gzip=True, warc_version="1.1")
-        record = writer.create_warc_record(uri, "resource", payload=BytesIO(body), warc_content_type=content_type,
-                                           warc_headers_dict=dict(headers or {}))
-        return self._append(writer, record)
+        return self._job("resource", uri, body, payload_digest(body), content_type=content_type,
+                         extra=dict(headers or {})).where
 
-    def _append(self, writer: BufferWARCWriter, *records: Any) -> Pointer:
-        for record in records:
-            writer.write_record(record)
-        data = writer.get_contents()
-        if self._file is None or (self._size + len(data) > self.max_bytes and self._size > 0):
-            self._rotate()
-        first = records[0].rec_headers.get_header("WARC-Record-ID")
-        pointer = Pointer(self._file, self._size, first)
-        self._queue.put(("write", self._file, data))
-        self._size += len(data)
-        self.records += len(records)
-        self.bytes += len(data)
-        return pointer
+    def _job(self, kind: str, uri: str, body: bytes, digest: str, **details: Any) -> _Job:
+        record_id = StatusAndHeadersParser.make_warc_id()
+        date = datetime_to_iso_date(datetime.now(UTC).replace(tzinfo=None), use_micros=True)
+        job = _Job(kind, uri, body, record_id, date, digest, pointer(record_id), Future(), **details)
+        self._futures[record_id] = job.located
+        self._queue.put(("record", job, None))
+        self.records += 2 if kind == "response" else 1
+        return job
 
-    def _rotate(self) -> None:
-        self._serial += 1
-        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")[:17]
-        self._file = f"{self.prefix}-{stamp}-{self._serial:05d}-{os.getpid()}~{socket.gethostname()}.warc.gz"
-        writer = BufferWARCWriter(gzip=True, warc_version="1.1")
-        writer.write_record(writer.create_warcinfo_record(self._file, self.info))
-        data = writer.get_contents()
-        self._queue.put(("write", self._file, data))
-        self._size = len(data)
-
-    def _remember(self, url: str, seen: _Seen) -> None:
-        self._seen[url] = seen
-        self._queue.put(("seen", url, seen))
+    async def located(self, where: dict[str, Any]) -> dict[str, Any] | None:
+        """The pointer with its file and offset, once the writer has written its record (None if it could not)."""
+        if where.get("offset") is None:
+            future = self._futures.get(where["record_id"])
+            if future is not None:
+                await asyncio.wrap_future(future)
+        return where if where.get("offset") is not None else None
 
     # -- the writer thread ------------------------------------------------------------------------
 
@@ -198,17 +188,18 @@ class WarcStore:
         pending: list[tuple] = []
         try:
             while True:
-                kind, first, second = self._queue.get()
+                kind, job, _ = self._queue.get()
                 try:
-                    if kind == "write" and self.failed is None:
-                        if first != name:
-                            self._finish(current, name)
-                            name, current = first, self._start_file(first)
-                        current.write(second)
-                    elif kind == "seen":
-                        seen: _Seen = second
-                        pending.append((first, seen.digest, seen.date, seen.pointer.file, seen.pointer.offset,
-                                        seen.pointer.record_id))
+                    if kind == "record":
+                        if self.failed is None:
+                            if current is None or current.tell() > self.max_bytes:
+                                self._finish(current, name)
+                                name, current = self._start_file()
+                            self._write(current, name, job)
+                            if job.kind == "response" and job.earlier is None and job.body and job.status != 304:
+                                pending.append((job.uri, job.digest, job.date, name, job.where["offset"],
+                                                job.record_id))
+                        job.located.set_result(None)
                     elif kind in ("sync", "stop"):
                         if current is not None and self.failed is None:
                             current.flush()
@@ -221,20 +212,60 @@ class WarcStore:
                             self._finish(current, name)
                             current = name = None
                             return
-                        first.set()
-                except (OSError, sqlite3.Error) as exc:
+                        job.set()
+                except (OSError, sqlite3.Error, ValueError) as exc:
                     if self.failed is None:
                         logger.error("Writing WARC captures in %s failed: %s", self.folder, exc)
                     self.failed = exc
-                    if kind == "sync":
-                        first.set()
+                    if kind == "record" and not job.located.done():
+                        job.located.set_result(None)
+                    elif kind == "sync":
+                        job.set()
         finally:
             digests.close()
 
-    def _start_file(self, name: str) -> IO[bytes]:
+    def _write(self, handle: IO[bytes], name: str, job: _Job) -> None:
+        """The job's records, built with warcio into the open file; then its pointer is known."""
+        writer = WARCWriter(handle, gzip=True, warc_version="1.1")
+        offset = handle.tell()
+        if job.kind == "resource":
+            record = writer.create_warc_record(
+                job.uri, "resource", payload=BytesIO(job.body), warc_content_type=job.content_type,
+                warc_headers_dict={"WARC-Record-ID": job.record_id, "WARC-Date": job.date, **job.extra})
+            writer.write_record(record)
+        else:
+            kept = [(k, v) for k, v in job.headers if k.lower() not in _WIRE_HEADERS]
+            http = StatusAndHeaders(f"{job.status} {job.reason}".strip(),
+                                    [*kept, ("Content-Length", str(len(job.body)))], protocol="HTTP/1.1")
+            own = {"WARC-Record-ID": job.record_id, "WARC-Date": job.date}
+            if job.earlier is not None:
+                response = writer.create_revisit_record(
+                    job.uri, job.digest, job.uri, job.earlier.date, http_headers=http,
+                    warc_headers_dict={**own, "WARC-Refers-To": job.earlier.pointer["record_id"]})
+            else:
+                response = writer.create_warc_record(job.uri, "response", payload=BytesIO(job.body),
+                                                     http_headers=http,
+                                                     warc_headers_dict={**own, "WARC-Payload-Digest": job.digest})
+            request = writer.create_warc_record(
+                job.uri, "request", payload=BytesIO(b""),
+                http_headers=StatusAndHeaders(f"{job.method} {_request_target(job.uri)} HTTP/1.1",
+                                              job.request_headers, is_http_request=True),
+                warc_headers_dict={"WARC-Concurrent-To": job.record_id, "WARC-Date": job.date})
+            writer.write_record(response)
+            writer.write_record(request)
+        self.bytes += handle.tell() - offset
+        job.where["file"], job.where["offset"] = name, offset
+        self._futures.pop(job.record_id, None)
+
+    def _start_file(self) -> tuple[str, IO[bytes]]:
+        self._serial += 1
+        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")[:17]
+        name = f"{self.prefix}-{stamp}-{self._serial:05d}-{os.getpid()}~{socket.gethostname()}.warc.gz"
         handle = (self.folder / (name + OPEN_SUFFIX)).open("ab")
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a new name: no one else holds it
-        return handle
+        writer = WARCWriter(handle, gzip=True, warc_version="1.1")
+        writer.write_record(writer.create_warcinfo_record(name, self.info))
+        return name, handle
 
     def _finish(self, handle: IO[bytes] | None, name: str | None) -> None:
         if handle is None or name is None:
@@ -246,7 +277,7 @@ class WarcStore:
 
     def on_disk(self, pointer: dict[str, Any] | None) -> bool:
         """Whether a capture a journaled article names survived (a killed run's last records may not have)."""
-        if not pointer:
+        if not pointer or pointer.get("offset") is None:
             return False
         for name in (pointer["file"], pointer["file"] + OPEN_SUFFIX):  # closed, or still being written
             try:
