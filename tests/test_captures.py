@@ -4,6 +4,7 @@ archive re-derived from them without the network."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -131,7 +132,13 @@ def test_a_killed_crawl_leaves_files_warcio_reads_and_no_article_without_its_cap
         while db.articles.count_documents({}) < 50:
             assert time.monotonic() < deadline and doomed.poll() is None
             time.sleep(0.05)
-        doomed.send_signal(signal.SIGKILL)
+        # As a power cut would: the crawl and its capture writer at once (the writer alone outlives a killed
+        # crawl and closes its file cleanly).
+        writers = subprocess.run(["pgrep", "-f", f"finews.storage.warc_writer .*{tmp_path}"], capture_output=True,
+                                 text=True, check=False).stdout.split()
+        assert writers
+        for pid in [doomed.pid, *map(int, writers)]:
+            os.kill(pid, signal.SIGKILL)
         doomed.wait()
         left_open = list((tmp_path / "data" / "warc").glob("*.open"))
         assert left_open  # the killed run's file, possibly with a torn last record
@@ -175,3 +182,24 @@ def test_a_torn_last_record_is_cut_and_an_unchanged_payload_is_a_revisit(tmp_pat
                              capture_output=True, text=True, check=True).stdout
     assert "WARC-Profile: http://netpreserve.org/warc/1.1/revisit/identical-payload-digest" in headers
     assert f"WARC-Refers-To: {first['record_id']}" in headers
+
+
+def test_a_killed_crawl_s_writer_closes_its_file(mongo, tmp_path):
+    """SIGKILL to the crawl alone: its capture writer sees its input end and closes the file as a stop would."""
+    generate_posts(tmp_path / "site", 200)
+    database = mongo.new_database()
+    db = MongoClient(mongo.uri, tz_aware=True)[database]
+    with Replica(tmp_path / "site", latency=0.02) as site:
+        doomed = start_finews("crawl", env=finews_env(tmp_path, site.url, mongo, database, CONCURRENT_REQUESTS="4"))
+        deadline = time.monotonic() + 120
+        while db.articles.count_documents({}) < 20:
+            assert time.monotonic() < deadline and doomed.poll() is None
+            time.sleep(0.05)
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait()
+    deadline = time.monotonic() + 30
+    while list((tmp_path / "data" / "warc").glob("*.open")):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    files = warc_files(tmp_path / "data")
+    assert files and all(warcio("check", str(path)).returncode == 0 for path in files)

@@ -1,11 +1,12 @@
 """Raw captures: what finews reads, kept as WARC 1.1 (warcio), one gzip member per record.
 
 The caller's thread (the reactor) only decides what to keep: a payload digest, and whether this URL
-gave the same payload before. One writer thread builds the records with warcio (the gzip and the
-block digests are most of the cost), appends them, fsyncs, and then fills in each capture's pointer
-(file and offset; the record id is chosen up front). ``located()`` gives the pointer once it is
-known, and ``sync()``, called by the store pipeline's worker thread before each batch, returns once
-everything queued is on disk: no article is archived before its capture.
+gave the same payload before. A writer process (finews.storage.warc_writer) builds the records with
+warcio (its gzip and block digests are most of the cost), appends them and fsyncs; two threads here
+feed it and read back each capture's pointer (file and offset; the record id is chosen up front).
+``located()`` gives the pointer once it is known, and ``sync()``, called by the store pipeline's
+worker thread before each batch, returns once everything queued is on disk: no article is archived
+before its capture.
 
 A file is written as ``<name>.warc.gz.open`` under an exclusive ``flock`` and renamed when closed; a
 file a killed run left ``.open`` (no lock held) is cut after its last whole record and closed by the
@@ -17,33 +18,33 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import json
 import logging
 import os
+import pickle
 import queue
 import socket
-import sqlite3
+import subprocess
+import sys
 import threading
 import weakref
 import zlib
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from io import BytesIO
 from pathlib import Path
 from typing import IO, Any
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
-from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
+from warcio.statusandheaders import StatusAndHeadersParser
 from warcio.timeutils import datetime_to_iso_date
 from warcio.utils import Digester
-from warcio.warcwriter import WARCWriter
+
+from finews.storage.warc_writer import OPEN_SUFFIX, digests_db
 
 logger = logging.getLogger(__name__)
 
-OPEN_SUFFIX = ".open"
-# Headers that describe the bytes on the wire, not the payload kept (Scrapy has decoded it).
-_WIRE_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
 
 
 def pointer(record_id: str, file: str | None = None, offset: int | None = None) -> dict[str, Any]:
@@ -59,26 +60,6 @@ class _Seen:
     pointer: dict[str, Any]
 
 
-@dataclass
-class _Job:
-    kind: str  # "response" or "resource"
-    uri: str
-    body: bytes
-    record_id: str
-    date: str
-    digest: str
-    where: dict[str, Any]
-    located: Future
-    status: int = 200
-    reason: str = ""
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    method: str = "GET"
-    request_headers: list[tuple[str, str]] = field(default_factory=list)
-    content_type: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
-    earlier: _Seen | None = None
-
-
 class WarcStore:
     def __init__(self, folder: str | Path, max_bytes: int, info: dict[str, str], prefix: str = "finews") -> None:
         self.folder = Path(folder)
@@ -87,10 +68,13 @@ class WarcStore:
         self.prefix = prefix
         self._seen: dict[str, _Seen] = {}
         self._queue: queue.Queue = queue.Queue()
-        self._writer: threading.Thread | None = None
+        self._process: subprocess.Popen | None = None
+        self._feeder: threading.Thread | None = None
+        self._reader: threading.Thread | None = None
+        self._syncs: dict[int, threading.Event] = {}
         self._opened = threading.Lock()
         self._serial = 0
-        self._futures: dict[str, Future] = {}
+        self._futures: dict[str, tuple[dict[str, Any], Future]] = {}
         self.failed: BaseException | None = None
         self.records = self.bytes = self.revisits = self.recovered = 0
 
@@ -100,7 +84,7 @@ class WarcStore:
         """Close what killed runs left open (a line each), load the digests, start the writer. Idempotent: the
         store pipeline opens it before it replays its journal, the capture middleware when the spider opens."""
         with self._opened:
-            if self._writer is not None:
+            if self._process is not None:
                 return
             self.folder.mkdir(parents=True, exist_ok=True)
             for path in sorted(self.folder.glob(f"*{OPEN_SUFFIX}")):
@@ -108,35 +92,95 @@ class WarcStore:
                 if line:
                     logger.warning(line)
                     self.recovered += 1
-            with self._digests() as db:
+            db = digests_db(self.folder)
+            try:
                 for uri, digest, date, file, offset, record_id in db.execute("SELECT * FROM seen"):
                     self._seen[uri] = _Seen(digest, date, pointer(record_id, file, offset))
-            self._writer = threading.Thread(target=self._write_loop, name="finews-warc", daemon=True)
-            self._writer.start()
+            finally:
+                db.close()
+            config = {"folder": str(self.folder), "max_bytes": self.max_bytes, "info": self.info,
+                      "prefix": self.prefix}
+            self._process = subprocess.Popen([sys.executable, "-m", "finews.storage.warc_writer", json.dumps(config)],
+                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            self._feeder = threading.Thread(target=self._feed, name="finews-warc-feed", daemon=True)
+            self._reader = threading.Thread(target=self._read, name="finews-warc-read", daemon=True)
+            self._feeder.start()
+            self._reader.start()
 
     def close(self) -> None:
         """Write what is queued, close the file (renamed from .open), stop the writer."""
-        if self._writer is None:
+        if self._process is None:
             return
-        self._queue.put(("stop", None, None))
-        self._writer.join()
-        self._writer = None
+        self._queue.put(("stop",))
+        self._feeder.join()
+        try:
+            self._process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._reader.join()
+        self._process = None
 
     def sync(self) -> None:
         """Return once every record queued so far is written and fsynced (raises OSError if writing failed)."""
-        if self._writer is None:
+        if self._process is None:
             return
         done = threading.Event()
-        self._queue.put(("sync", done, None))
+        token = id(done)
+        self._syncs[token] = done
+        self._queue.put(("sync", token))
         done.wait()
         if self.failed is not None:
             raise OSError(f"WARC writing failed: {self.failed}")
 
-    def _digests(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.folder / "digests.sqlite", timeout=30)
-        db.execute("CREATE TABLE IF NOT EXISTS seen (uri TEXT PRIMARY KEY, digest TEXT, date TEXT, file TEXT, "
-                   "offset INTEGER, record_id TEXT)")
-        return db
+    def _feed(self) -> None:
+        """Pickled jobs to the writer, flushed whenever the queue runs dry (blocking writes stay off the reactor)."""
+        pipe = self._process.stdin
+        try:
+            while True:
+                message = self._queue.get()
+                pickle.dump(message, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+                if message[0] == "stop":
+                    break
+                if self._queue.empty():
+                    pipe.flush()
+            pipe.close()
+        except OSError as exc:  # the writer died: the reader resolves what waits
+            self.failed = self.failed or f"{type(exc).__name__}: {exc}"
+
+    def _read(self) -> None:
+        """Where each record went, from the writer; a dead writer fails every capture still waiting."""
+        pipe = self._process.stdout
+        while True:
+            try:
+                message = pickle.load(pipe)
+            except (EOFError, OSError, pickle.UnpicklingError):
+                break
+            if message[0] == "located":
+                _, record_id, file, offset, size = message
+                waiting = self._futures.pop(record_id, None)
+                if waiting is not None:
+                    where, future = waiting
+                    if file is not None:
+                        where["file"], where["offset"] = file, offset
+                        self.bytes += size
+                    future.set_result(None)
+            elif message[0] == "synced":
+                event = self._syncs.pop(message[1], None)
+                if message[2]:
+                    self.failed = message[2]
+                if event is not None:
+                    event.set()
+            elif message[0] == "failed":
+                if self.failed is None:
+                    logger.error("Writing WARC captures in %s failed: %s", self.folder, message[1])
+                self.failed = message[1]
+        if self._futures or self._syncs:
+            self.failed = self.failed or "the capture writer stopped"
+        for _where, future in list(self._futures.values()):
+            future.set_result(None)
+        for event in list(self._syncs.values()):
+            event.set()
 
     # -- what to keep (on the caller's thread: a digest and a lookup) ------------------------------------
 
@@ -147,133 +191,43 @@ class WarcStore:
         digest = payload_digest(body)
         earlier = self._seen.get(url)
         revisit = bool(body) and status != 304 and earlier is not None and earlier.digest == digest
-        job = self._job("response", url, body, digest, status=status, reason=reason, headers=headers, method=method,
-                        request_headers=request_headers or [], earlier=earlier if revisit else None)
+        where, date = self._job("response", url, body, digest, earlier=earlier if revisit else None, status=status,
+                                reason=reason, headers=headers, method=method,
+                                request_headers=request_headers or [])
         if revisit:
             self.revisits += 1
             return earlier.pointer
         if body and status != 304:
-            self._seen[url] = _Seen(digest, job.date, job.where)
-        return job.where
+            self._seen[url] = _Seen(digest, date, where)
+        return where
 
     def capture_resource(self, uri: str, body: bytes, content_type: str,
                          headers: dict[str, str] | None = None) -> dict[str, Any]:
         """Content no HTTP exchange of finews' own gave: a local post source, a page Splash rendered."""
         return self._job("resource", uri, body, payload_digest(body), content_type=content_type,
-                         extra=dict(headers or {})).where
+                         extra=dict(headers or {}))[0]
 
-    def _job(self, kind: str, uri: str, body: bytes, digest: str, **details: Any) -> _Job:
+    def _job(self, kind: str, uri: str, body: bytes, digest: str, earlier: _Seen | None = None,
+             **details: Any) -> tuple[dict[str, Any], str]:
         record_id = StatusAndHeadersParser.make_warc_id()
         date = datetime_to_iso_date(datetime.now(UTC).replace(tzinfo=None), use_micros=True)
-        job = _Job(kind, uri, body, record_id, date, digest, pointer(record_id), Future(), **details)
-        self._futures[record_id] = job.located
-        self._queue.put(("record", job, None))
+        job = {"kind": kind, "uri": uri, "body": body, "record_id": record_id, "date": date, "digest": digest,
+               "status": 200, "reason": "", "headers": [], "method": "GET", "request_headers": [],
+               "content_type": "", "extra": {}, "earlier_id": earlier.pointer["record_id"] if earlier else None,
+               "earlier_date": earlier.date if earlier else None, **details}
+        where = pointer(record_id)
+        self._futures[record_id] = (where, Future())
+        self._queue.put(("record", job))
         self.records += 2 if kind == "response" else 1
-        return job
+        return where, date
 
     async def located(self, where: dict[str, Any]) -> dict[str, Any] | None:
         """The pointer with its file and offset, once the writer has written its record (None if it could not)."""
         if where.get("offset") is None:
-            future = self._futures.get(where["record_id"])
-            if future is not None:
-                await asyncio.wrap_future(future)
+            waiting = self._futures.get(where["record_id"])
+            if waiting is not None:
+                await asyncio.wrap_future(waiting[1])
         return where if where.get("offset") is not None else None
-
-    # -- the writer thread ------------------------------------------------------------------------
-
-    def _write_loop(self) -> None:
-        current: IO[bytes] | None = None
-        name: str | None = None
-        digests = self._digests()
-        pending: list[tuple] = []
-        try:
-            while True:
-                kind, job, _ = self._queue.get()
-                try:
-                    if kind == "record":
-                        if self.failed is None:
-                            if current is None or current.tell() > self.max_bytes:
-                                self._finish(current, name)
-                                name, current = self._start_file()
-                            self._write(current, name, job)
-                            if job.kind == "response" and job.earlier is None and job.body and job.status != 304:
-                                pending.append((job.uri, job.digest, job.date, name, job.where["offset"],
-                                                job.record_id))
-                        job.located.set_result(None)
-                    elif kind in ("sync", "stop"):
-                        if current is not None and self.failed is None:
-                            current.flush()
-                            os.fsync(current.fileno())
-                        if pending:
-                            digests.executemany("INSERT OR REPLACE INTO seen VALUES (?, ?, ?, ?, ?, ?)", pending)
-                            digests.commit()
-                            pending = []
-                        if kind == "stop":
-                            self._finish(current, name)
-                            current = name = None
-                            return
-                        job.set()
-                except (OSError, sqlite3.Error, ValueError) as exc:
-                    if self.failed is None:
-                        logger.error("Writing WARC captures in %s failed: %s", self.folder, exc)
-                    self.failed = exc
-                    if kind == "record" and not job.located.done():
-                        job.located.set_result(None)
-                    elif kind == "sync":
-                        job.set()
-        finally:
-            digests.close()
-
-    def _write(self, handle: IO[bytes], name: str, job: _Job) -> None:
-        """The job's records, built with warcio into the open file; then its pointer is known."""
-        writer = WARCWriter(handle, gzip=True, warc_version="1.1")
-        offset = handle.tell()
-        if job.kind == "resource":
-            record = writer.create_warc_record(
-                job.uri, "resource", payload=BytesIO(job.body), warc_content_type=job.content_type,
-                warc_headers_dict={"WARC-Record-ID": job.record_id, "WARC-Date": job.date, **job.extra})
-            writer.write_record(record)
-        else:
-            kept = [(k, v) for k, v in job.headers if k.lower() not in _WIRE_HEADERS]
-            http = StatusAndHeaders(f"{job.status} {job.reason}".strip(),
-                                    [*kept, ("Content-Length", str(len(job.body)))], protocol="HTTP/1.1")
-            own = {"WARC-Record-ID": job.record_id, "WARC-Date": job.date}
-            if job.earlier is not None:
-                response = writer.create_revisit_record(
-                    job.uri, job.digest, job.uri, job.earlier.date, http_headers=http,
-                    warc_headers_dict={**own, "WARC-Refers-To": job.earlier.pointer["record_id"]})
-            else:
-                response = writer.create_warc_record(job.uri, "response", payload=BytesIO(job.body),
-                                                     http_headers=http,
-                                                     warc_headers_dict={**own, "WARC-Payload-Digest": job.digest})
-            request = writer.create_warc_record(
-                job.uri, "request", payload=BytesIO(b""),
-                http_headers=StatusAndHeaders(f"{job.method} {_request_target(job.uri)} HTTP/1.1",
-                                              job.request_headers, is_http_request=True),
-                warc_headers_dict={"WARC-Concurrent-To": job.record_id, "WARC-Date": job.date})
-            writer.write_record(response)
-            writer.write_record(request)
-        self.bytes += handle.tell() - offset
-        job.where["file"], job.where["offset"] = name, offset
-        self._futures.pop(job.record_id, None)
-
-    def _start_file(self) -> tuple[str, IO[bytes]]:
-        self._serial += 1
-        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")[:17]
-        name = f"{self.prefix}-{stamp}-{self._serial:05d}-{os.getpid()}~{socket.gethostname()}.warc.gz"
-        handle = (self.folder / (name + OPEN_SUFFIX)).open("ab")
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a new name: no one else holds it
-        writer = WARCWriter(handle, gzip=True, warc_version="1.1")
-        writer.write_record(writer.create_warcinfo_record(name, self.info))
-        return name, handle
-
-    def _finish(self, handle: IO[bytes] | None, name: str | None) -> None:
-        if handle is None or name is None:
-            return
-        handle.flush()
-        os.fsync(handle.fileno())
-        (self.folder / (name + OPEN_SUFFIX)).replace(self.folder / name)
-        handle.close()
 
     def on_disk(self, pointer: dict[str, Any] | None) -> bool:
         """Whether a capture a journaled article names survived (a killed run's last records may not have)."""
@@ -291,12 +245,6 @@ def payload_digest(body: bytes) -> str:
     digester = Digester("sha1")
     digester.update(body)
     return str(digester)
-
-
-def _request_target(url: str) -> str:
-    after_scheme = url.split("://", 1)[-1]
-    slash = after_scheme.find("/")
-    return after_scheme[slash:] if slash >= 0 else "/"
 
 
 def recover(path: Path) -> str | None:
