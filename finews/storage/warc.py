@@ -73,9 +73,8 @@ class WarcStore:
         self._reader: threading.Thread | None = None
         self._syncs: dict[int, threading.Event] = {}
         self._opened = threading.Lock()
-        self._serial = 0
         self._futures: dict[str, tuple[dict[str, Any], Future]] = {}
-        self.failed: BaseException | None = None
+        self.failed: str | None = None  # why writing stopped, once it has
         self.records = self.bytes = self.revisits = self.recovered = 0
 
     # -- opening and closing (off the reactor thread) ----------------------------------------------
@@ -158,13 +157,14 @@ class WarcStore:
                 break
             if message[0] == "located":
                 _, record_id, file, offset, size = message
-                waiting = self._futures.pop(record_id, None)
-                if waiting is not None:
+                waiting = self._futures.get(record_id)
+                if waiting is not None:  # the pointer first, then the future: located() reads them in that order
                     where, future = waiting
                     if file is not None:
                         where["file"], where["offset"] = file, offset
                         self.bytes += size
                     future.set_result(None)
+                    self._futures.pop(record_id, None)
             elif message[0] == "synced":
                 event = self._syncs.pop(message[1], None)
                 if message[2]:
