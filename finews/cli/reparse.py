@@ -21,6 +21,7 @@ from finews.storage.warc import read_record
 # What a reparse may change of the current text (the pointer and the rules' version change with any of them).
 COMPARED = (*(f for f in CONTENT_FIELDS if f not in ("via", "capture", "parser_version")), "published_at")
 EXAMPLES = 3
+BATCH = 500
 PLAIN_LINE_EVERY = 1000
 
 
@@ -64,7 +65,13 @@ def dry_run(args: argparse.Namespace) -> int:
     with archive("reparse") as store:
         targets = store.captured_articles(args.since, until, args.category)
         for number, target in enumerate(targets, start=1):
-            current = store.articles.find_one({"_id": target["_id"]}, {"revisions": 0, "sightings": 0})
+            if (number - 1) % BATCH == 0:  # the whole documents a batch at a time, not one query each
+                codes = [t["_id"] for t in targets[number - 1:number - 1 + BATCH]]
+                whole = {d["_id"]: d for d in store.articles.find({"_id": {"$in": codes}},
+                                                                  {"revisions": 0, "sightings": 0})}
+            current = whole.get(target["_id"])
+            if current is None:  # gone since the list was read
+                continue
             try:
                 captured = read_record(folder, target["capture"])
                 made = to_document(vars(normalize_article(
