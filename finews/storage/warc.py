@@ -233,12 +233,10 @@ class WarcStore:
         """Whether a capture a journaled article names survived (a killed run's last records may not have)."""
         if not pointer or pointer.get("offset") is None:
             return False
-        for name in (pointer["file"], pointer["file"] + OPEN_SUFFIX):  # closed, or still being written
-            try:
-                return (self.folder / name).stat().st_size > pointer["offset"]
-            except OSError:
-                continue
-        return False
+        try:
+            return capture_file(self.folder, pointer).stat().st_size > pointer["offset"]
+        except OSError:
+            return False
 
 
 def payload_digest(body: bytes) -> str:
@@ -325,13 +323,15 @@ class Captured:
     body: bytes
 
 
+def capture_file(folder: str | Path, pointer: dict[str, Any]) -> Path:
+    """The file a pointer names: closed, or still being written (``.open``)."""
+    path = Path(folder) / pointer["file"]
+    return path if path.exists() else path.with_name(path.name + OPEN_SUFFIX)
+
+
 def read_record(folder: str | Path, pointer: dict[str, Any]) -> Captured:
     """The record a pointer names (OSError when its file is gone, ValueError when no record is there)."""
-    base = Path(folder)
-    path = base / pointer["file"]
-    if not path.exists():
-        path = base / (pointer["file"] + OPEN_SUFFIX)
-    with path.open("rb") as handle:
+    with capture_file(folder, pointer).open("rb") as handle:
         handle.seek(pointer["offset"])
         try:
             record = next(iter(ArchiveIterator(handle)))
