@@ -4,7 +4,7 @@ Placed below scrapy-splash (724/725) and the compression middleware (810): ``pro
 runs from the highest order down, so the body kept is the decoded one, and a Splash answer is
 already its JSON. The pointer of the record (file, offset, record id) goes into the request's meta
 as ``finews_capture``, where the callback that makes the article finds it in ``response.meta``; its file
-and offset are filled in once the writer thread has written the record (the store pipeline waits for them).
+and offset are filled in once the capture writer process has written the record (the store pipeline waits for them).
 """
 
 from __future__ import annotations

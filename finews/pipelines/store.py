@@ -97,7 +97,7 @@ class StorePipeline:
         # An Article's fields as they are (to_document copies what it keeps): asdict() deep-copied them all.
         fields = vars(item) if isinstance(item, Article) else ItemAdapter(item).asdict()
         if self.captures is not None and fields.get("capture"):
-            # Its file and offset, once the capture's writer thread has written it (journaled with them).
+            # Its file and offset, once the capture writer process has written it (journaled with them).
             fields["capture"] = await self.captures.located(fields["capture"])
         doc = to_document(fields)
         # Journaled with it: a replay of an applied sighting changes nothing. Hex: plain JSON in the journal.
