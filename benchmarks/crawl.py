@@ -112,11 +112,15 @@ def crawl_child(kind: str, base_url: str, out: str) -> None:
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "cpu_seconds": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
         "warc_bytes": stats.get("finews/warc/bytes", 0),
+        "writer_cpu_seconds": sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2]),  # the capture writer process
     }
     Path(out).write_text(json.dumps(figures))
 
 
 def run(kind: str, base_url: str, workdir: Path) -> dict:
+    """One crawl in a child process; ``workdir`` holds its figures and, new for each round, its data folder (a
+    second round into the same one would capture revisits, not what a first crawl costs)."""
+    workdir.mkdir(parents=True, exist_ok=True)
     out = workdir / f"{kind}.json"
     subprocess.run([sys.executable, __file__, "--child", kind, base_url, str(out)], check=True, cwd=ROOT)
     return json.loads(out.read_text())
@@ -141,7 +145,7 @@ def main() -> None:
         print(f"replica of {args.posts} generated posts at {base_url}")
         # Alternate the two crawls and keep each one's fastest round: the machine is shared.
         kinds = ("baseline", "minimal", "finews", "finews+warc")
-        rounds = [[run(kind, base_url, workdir) for kind in kinds] for _ in range(args.rounds)]
+        rounds = [[run(kind, base_url, workdir / f"round-{n}") for kind in kinds] for n in range(args.rounds)]
         best = {kind: max((r[i] for r in rounds), key=lambda f: f["pages"] / f["seconds"])
                 for i, kind in enumerate(kinds)}
     finally:
@@ -152,7 +156,8 @@ def main() -> None:
     for kind, f in best.items():
         print(f"{names[kind]:28s} pages={f['pages']:6d} items={f['items']:6d} time={f['seconds']:7.2f}s "
               f"pages/s={f['pages'] / f['seconds']:8.1f} items/s={f['items'] / f['seconds']:8.1f} "
-              f"CPU={f['cpu_seconds']:6.1f}s peak RSS={f['peak_rss_mb']:.0f} MB")
+              f"CPU={f['cpu_seconds']:6.1f}s (+{f['writer_cpu_seconds']:.1f}s writer) "
+              f"peak RSS={f['peak_rss_mb']:.0f} MB")
     rate = {kind: f["pages"] / f["seconds"] for kind, f in best.items()}
     print(f"ratio finews/baseline pages/s = {rate['finews'] / rate['baseline']:.2f} (target >= 0.8)")
     print(f"ratio finews/minimal pages/s = {rate['finews'] / rate['minimal']:.2f} (the stricter floor; no target)")

@@ -203,3 +203,36 @@ def test_a_killed_crawl_s_writer_closes_its_file(mongo, tmp_path):
         time.sleep(0.1)
     files = warc_files(tmp_path / "data")
     assert files and all(warcio("check", str(path)).returncode == 0 for path in files)
+
+
+def test_the_writer_answers_each_batch_in_order_and_a_torn_batch_closes_its_file(tmp_path):
+    """The crawl killed while it wrote a batch to its writer: the writer keeps the batches that came whole,
+    answers them in order, and closes its file as a stop would."""
+    import io  # noqa: PLC0415
+    import pickle  # noqa: PLC0415
+
+    from finews.storage.warc import payload_digest  # noqa: PLC0415
+    from finews.storage.warc_writer import serve  # noqa: PLC0415
+
+    def job(n: int) -> dict:
+        body = f"# post {n}\n".encode() * 20
+        return {"kind": "resource", "uri": f"file:///posts/{n}.md", "body": body, "digest": payload_digest(body),
+                "record_id": f"<urn:uuid:00000000-0000-0000-0000-{n:012d}>", "date": "2026-12-06T00:00:00.000000Z",
+                "status": 200, "reason": "", "headers": [], "method": "GET", "request_headers": [],
+                "content_type": "text/markdown", "extra": {}, "earlier_id": None, "earlier_date": None}
+
+    whole = pickle.dumps([("record", job(1)), ("record", job(2)), ("sync", 7)])
+    torn = pickle.dumps([("record", job(3))])[:-20]
+    results = io.BytesIO()
+    config = {"folder": str(tmp_path), "max_bytes": 1_000_000_000, "info": {"software": "test"}, "prefix": "finews"}
+    serve(config, io.BytesIO(whole + torn), results)
+    results.seek(0)
+    answers = pickle.load(results)
+    assert [a[0] for a in answers] == ["located", "located", "synced"]
+    assert [a[1] for a in answers] == [job(1)["record_id"], job(2)["record_id"], 7]
+    assert answers[0][3] < answers[1][3] and answers[2][2] is None
+    assert not list(tmp_path.glob("*.open"))
+    files = sorted(tmp_path.glob("*.warc.gz"))
+    assert len(files) == 1 and warcio("check", str(files[0])).returncode == 0
+    assert [r["warc-type"] for r in index(files)] == ["warcinfo", "resource", "resource"]
+

@@ -1,6 +1,7 @@
 """The capture writer: a process of its own that builds WARC records with warcio and appends them to files.
 
-finews.storage.warc feeds it pickled jobs on stdin and reads back where each record went. Building a
+finews.storage.warc feeds it batches of pickled jobs on stdin and reads back, a batch of answers for each,
+where each record went. Building a
 record (warcio's gzip at level 9 and its block digests) is pure-Python work: in a thread it took the
 GIL from the reactor (a crawl ran at 0.79x with captures on); in a process it runs on another core.
 When its input ends without a stop (the crawl was killed), it closes its file cleanly all the same.
@@ -104,56 +105,79 @@ def request_target(url: str) -> str:
     return after_scheme[slash:] if slash >= 0 else "/"
 
 
+class Writer:
+    """The writer's state: the open file, the digests to remember at the next sync, the answers not yet sent."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        folder = Path(config["folder"])
+        self.files = Files(folder, config["max_bytes"], config["info"], config["prefix"])
+        self.digests = digests_db(folder)
+        self.remembered: list[tuple] = []
+        self.failed: str | None = None
+        self.answers: list[tuple] = []
+
+    def handle(self, message: tuple) -> bool:
+        """One message; True once it was the stop."""
+        try:
+            if message[0] == "record":
+                self.record(message[1])
+            elif message[0] in ("sync", "stop"):
+                if self.failed is None:
+                    self.sync()
+                if message[0] == "stop":
+                    self.files.finish()
+                    return True
+                self.answers.append(("synced", message[1], self.failed))
+        except (OSError, sqlite3.Error, ValueError) as exc:
+            self.failed = self.failed or f"{type(exc).__name__}: {exc}"
+            self.answers.append(("failed", self.failed))
+            if message[0] == "record":
+                self.answers.append(("located", message[1]["record_id"], None, None, 0))
+            elif message[0] == "sync":
+                self.answers.append(("synced", message[1], self.failed))
+            return message[0] == "stop"
+        return False
+
+    def record(self, job: dict[str, Any]) -> None:
+        if self.failed is not None:
+            self.answers.append(("located", job["record_id"], None, None, 0))
+            return
+        name, handle = self.files.current()
+        offset = handle.tell()
+        write(handle, job)
+        self.answers.append(("located", job["record_id"], name, offset, handle.tell() - offset))
+        if job["kind"] == "response" and not job["earlier_id"] and job["body"] and job["status"] != 304:
+            self.remembered.append((job["uri"], job["digest"], job["date"], name, offset, job["record_id"]))
+
+    def sync(self) -> None:
+        self.files.sync()
+        if self.remembered:
+            self.digests.executemany("INSERT OR REPLACE INTO seen VALUES (?, ?, ?, ?, ?, ?)", self.remembered)
+            self.digests.commit()
+            self.remembered = []
+
+    def answer(self, results: IO[bytes]) -> None:
+        if self.answers:
+            pickle.dump(self.answers, results, protocol=pickle.HIGHEST_PROTOCOL)
+            results.flush()
+            self.answers = []
+
+
 def serve(config: dict[str, Any], jobs: IO[bytes], results: IO[bytes]) -> None:
-    folder = Path(config["folder"])
-    files = Files(folder, config["max_bytes"], config["info"], config["prefix"])
-    digests = digests_db(folder)
-    remembered: list[tuple] = []
-    failed: str | None = None
-
-    def send(message: tuple) -> None:
-        pickle.dump(message, results, protocol=pickle.HIGHEST_PROTOCOL)
-        results.flush()
-
+    """Batches of messages in, one batch of answers out for each: a wake-up of the reader a batch, not a record."""
+    writer = Writer(config)
     try:
-        while True:
+        stopped = False
+        while not stopped:
             try:
-                message = pickle.load(jobs)
-            except EOFError:  # the crawl is gone without a stop: close the file as a stop would
-                message = ("stop",)
-            try:
-                if message[0] == "record" and failed is None:
-                    job = message[1]
-                    name, handle = files.current()
-                    offset = handle.tell()
-                    write(handle, job)
-                    send(("located", job["record_id"], name, offset, handle.tell() - offset))
-                    if job["kind"] == "response" and not job["earlier_id"] and job["body"] and job["status"] != 304:
-                        remembered.append((job["uri"], job["digest"], job["date"], name, offset, job["record_id"]))
-                elif message[0] == "record":
-                    send(("located", message[1]["record_id"], None, None, 0))
-                elif message[0] in ("sync", "stop"):
-                    if failed is None:
-                        files.sync()
-                        if remembered:
-                            digests.executemany("INSERT OR REPLACE INTO seen VALUES (?, ?, ?, ?, ?, ?)", remembered)
-                            digests.commit()
-                            remembered = []
-                    if message[0] == "stop":
-                        files.finish()
-                        return
-                    send(("synced", message[1], failed))
-            except (OSError, sqlite3.Error, ValueError) as exc:
-                failed = failed or f"{type(exc).__name__}: {exc}"
-                send(("failed", failed))
-                if message[0] == "record":
-                    send(("located", message[1]["record_id"], None, None, 0))
-                elif message[0] == "sync":
-                    send(("synced", message[1], failed))
-                elif message[0] == "stop":
-                    return
+                batch = pickle.load(jobs)
+            except (EOFError, pickle.UnpicklingError):  # the crawl is gone without a stop (perhaps mid-batch):
+                batch = [("stop",)]  # close the file as a stop would
+            for message in batch:
+                stopped = stopped or writer.handle(message)
+            writer.answer(results)
     finally:
-        digests.close()
+        writer.digests.close()
 
 
 if __name__ == "__main__":
