@@ -6,10 +6,11 @@
 2. --runs short runs (`finews crawl posts`, each importing --posts-per-run new post sources, as cron would
    meet new posts), the embedded server started and stopped by each run as cron's are. Every --every runs:
    the oplog's entries (the change feed, bounded by FINEWS_CHANGES_MAX_ENTRIES, given small here so the
-   bound is reached), the data folder's bytes and the archive's own BSON bytes; then the data folder's
-   growth per run against the archive's (target: bounded, the oplog flat once at its bound).
+   bound is reached), the data folder's bytes and the archive's own BSON bytes, the raw captures' bytes
+   and files; then the data folder's growth per run against the archive's (target: bounded, the oplog flat
+   once at its bound; the captures in a file or a few, not a file a run).
 3. A run with nothing new: `finews crawl finews` of an unchanged replica after a first crawl of it (median
-   of --quiet-runs): what a cron run on a quiet site costs.
+   of --quiet-runs): what a cron run on a quiet site costs, in time and in WARC bytes.
 """
 
 from __future__ import annotations
@@ -45,6 +46,12 @@ def finews(env: dict, *args: str) -> float:
 
 def folder_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def warc_figures(data: Path) -> tuple[int, int]:
+    """(bytes, files) of the raw captures: what a year of cron runs adds beside the store."""
+    files = list((data / "warc").glob("*.warc.gz*"))
+    return sum(p.stat().st_size for p in files), len(files)
 
 
 def run_records(count: int, end: datetime) -> list[dict]:
@@ -119,6 +126,23 @@ def store_counts(data: Path, database: str, max_entries: int) -> tuple[int, int,
     return entries, archive, folder_bytes(data / "mongo")
 
 
+def quiet_part(env: dict, work: Path, quiet_runs: int) -> None:
+    print(f"3. a run with nothing new (median of {quiet_runs})")
+    site = work / "site"
+    generate_posts(site, 50, seed=9)
+    with Replica(site) as replica:
+        quiet_env = {**env, "FINEWS_BASE_URL": replica.url, "FINEWS_SHARE_BASE_URL": replica.url,
+                     "FINEWS_DATA_DIR": str(work / "quiet-data")}  # a store of its own: these posts are new to it
+        first_crawl = finews(quiet_env, "crawl")
+        first_warc, _ = warc_figures(work / "quiet-data")
+        quiet = statistics.median(finews(quiet_env, "crawl") for _ in range(quiet_runs))
+        quiet_warc, quiet_files = warc_figures(work / "quiet-data")
+    print(f"  first crawl of a 50-post replica {first_crawl:.2f} s; a run with nothing new {quiet:.2f} s")
+    added = (quiet_warc - first_warc) / quiet_runs
+    print(f"  WARC: the first crawl {first_warc:,} bytes; a run with nothing new adds {added:,.0f} bytes "
+          f"({quiet_runs + 1} runs: {quiet_files} file(s))")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=300)
@@ -160,8 +184,10 @@ def main() -> None:
         if run % args.every == 0 or run == args.runs:
             readings.append((run, *store_counts(data, database, args.changes_max_entries)))
             _, entries, archive, folder = readings[-1]
+            warc_bytes, warc_count = warc_figures(data)
             print(f"  after {run:4} runs: oplog {entries:6,} entries; archive {archive / 1e6:7.2f} MB; "
-                  f"data folder {folder / 1e6:7.2f} MB; a run took {statistics.median(run_seconds):.2f} s (median)")
+                  f"data folder {folder / 1e6:7.2f} MB (mongo/); WARC {warc_bytes / 1e6:6.2f} MB in {warc_count} "
+                  f"file(s); a run took {statistics.median(run_seconds):.2f} s (median)")
     (first, _, archive_0, folder_0), (last, entries, archive_n, folder_n) = readings[1], readings[-1]
     if last > first:
         per_run_folder = (folder_n - folder_0) / (last - first)
@@ -170,16 +196,7 @@ def main() -> None:
               f"+{per_run_archive / 1e3:.1f} kB a run (ratio {per_run_folder / max(per_run_archive, 1):.2f}); "
               f"oplog {entries:,} entries (bound {args.changes_max_entries:,})")
 
-    print(f"3. a run with nothing new (median of {args.quiet_runs})")
-    site = work / "site"
-    generate_posts(site, 50, seed=9)
-    with Replica(site) as replica:
-        quiet_env = {**env, "FINEWS_BASE_URL": replica.url, "FINEWS_SHARE_BASE_URL": replica.url,
-                     "FINEWS_DATA_DIR": str(work / "quiet-data")}  # a store of its own: these posts are new to it
-        first_crawl = finews(quiet_env, "crawl")
-        quiet = statistics.median(finews(quiet_env, "crawl") for _ in range(args.quiet_runs))
-    print(f"  first crawl of a 50-post replica {first_crawl:.2f} s; a run with nothing new {quiet:.2f} s")
-
+    quiet_part(env, work, args.quiet_runs)
 
 if __name__ == "__main__":
     main()

@@ -116,9 +116,12 @@ def test_a_second_crawl_of_an_unchanged_site_adds_almost_nothing(mongo, tmp_path
         first = sum(p.stat().st_size for p in warc_files(tmp_path / "data"))
         assert finews("crawl", env=env).returncode == outcome.OK
         second = sum(p.stat().st_size for p in warc_files(tmp_path / "data")) - first
-    kinds = {r["warc-type"] for r in index(warc_files(tmp_path / "data")[-1:])}
+    files = warc_files(tmp_path / "data")
+    kinds = [r["warc-type"] for r in index(files)]
     print(f"first crawl {first:,} bytes of WARC, the second {second:,} ({second / first:.2%})")
-    assert second <= 0.01 * first and "response" in kinds | {"revisit"}
+    assert second <= 0.01 * first and "revisit" in kinds
+    assert len(files) == 1 and kinds.count("warcinfo") == 2  # the second run appended its part to the first's file
+    assert warcio("check", str(files[0])).returncode == 0
 
 
 def test_a_killed_crawl_leaves_files_warcio_reads_and_no_article_without_its_capture(mongo, tmp_path):
@@ -236,3 +239,38 @@ def test_the_writer_answers_each_batch_in_order_and_a_torn_batch_closes_its_file
     assert len(files) == 1 and warcio("check", str(files[0])).returncode == 0
     assert [r["warc-type"] for r in index(files)] == ["warcinfo", "resource", "resource"]
 
+
+def test_a_run_appends_to_the_newest_file_under_the_limit_and_never_to_one_another_run_holds(tmp_path):
+    """A cron run every few minutes must not leave a file each: it appends to the newest closed file under
+    FINEWS_WARC_MAX_BYTES; a full file, or one another run writes, gets a new file beside it."""
+    import fcntl  # noqa: PLC0415
+
+    from finews.storage.warc import WarcStore  # noqa: PLC0415
+
+    def run(n: int, max_bytes: int = 1_000_000_000) -> dict:
+        store = WarcStore(tmp_path, max_bytes, {"software": "test"})
+        store.open()
+        where = store.capture_resource(f"file:///posts/{n}.md", f"# post {n}\n".encode() * 40, "text/markdown")
+        store.sync()
+        store.close()
+        return where
+
+    first, second = run(1), run(2)
+    assert second["file"] == first["file"] and second["offset"] > first["offset"]
+    assert len(list(tmp_path.glob("*.warc.gz"))) == 1
+    size = (tmp_path / first["file"]).stat().st_size
+    third = run(3, max_bytes=size)  # the newest file is full: a new one
+    assert third["file"] != first["file"]
+    held = (tmp_path / third["file"]).open("rb")
+    fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # another run (a second worker) is about to write it
+    try:
+        fourth = run(4)
+    finally:
+        held.close()
+    assert fourth["file"] not in (first["file"], third["file"])
+    files = sorted(tmp_path.glob("*.warc.gz"))
+    assert len(files) == 3 and not list(tmp_path.glob("*.open"))
+    assert all(warcio("check", str(path)).returncode == 0 for path in files)
+    assert [r["warc-type"] for r in index([tmp_path / first["file"]])] == ["warcinfo", "resource"] * 2
+    for n, where in enumerate((first, second, third, fourth), start=1):
+        assert read_record(tmp_path, where).uri == f"file:///posts/{n}.md"

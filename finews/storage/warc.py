@@ -9,9 +9,10 @@ batch every ``BATCH_SECONDS``: each wakes once a batch, not once a record, so th
 worker thread before each batch, returns once everything queued is on disk: no article is archived
 before its capture.
 
-A file is written as ``<name>.warc.gz.open`` under an exclusive ``flock`` and renamed when closed; a
-file a killed run left ``.open`` (no lock held) is cut after its last whole record and closed by the
-next run. A payload seen before at the same URL (same digest, ``digests.sqlite`` here) becomes a
+A file is written as ``<name>.warc.gz.open`` under an exclusive ``flock`` and renamed when closed (a run
+appends to the newest closed file with room left, renamed the same way: ``open_capture_file`` finds a
+pointer's file under either name); a file a killed run left ``.open`` (no lock held) is cut after its
+last whole record and closed by the next run. A payload seen before at the same URL (same digest, ``digests.sqlite`` here) becomes a
 ``revisit`` record of the identical-payload-digest profile, so an unchanged site adds almost nothing.
 """
 
@@ -253,7 +254,8 @@ class WarcStore:
         if not pointer or pointer.get("offset") is None:
             return False
         try:
-            return capture_file(self.folder, pointer).stat().st_size > pointer["offset"]
+            with open_capture_file(self.folder, pointer) as handle:
+                return os.fstat(handle.fileno()).st_size > pointer["offset"]
         except OSError:
             return False
 
@@ -267,10 +269,16 @@ def payload_digest(body: bytes) -> str:
 def recover(path: Path) -> str | None:
     """A file a killed run left open: cut after its last whole record, close it; the log line, or None when a
     live run still writes it."""
-    with path.open("r+b") as handle:
+    try:
+        handle = path.open("r+b")
+    except FileNotFoundError:  # its run closed it since the listing
+        return None
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+            if os.stat(path).st_ino != os.fstat(handle.fileno()).st_ino:  # closed, and taken again, meanwhile
+                return None
+        except OSError:  # a live run holds it, or it is gone
             return None
         end = last_whole_record_end(handle)
         size = handle.seek(0, os.SEEK_END)
@@ -342,15 +350,21 @@ class Captured:
     body: bytes
 
 
-def capture_file(folder: str | Path, pointer: dict[str, Any]) -> Path:
-    """The file a pointer names: closed, or still being written (``.open``)."""
+def open_capture_file(folder: str | Path, pointer: dict[str, Any]) -> IO[bytes]:
+    """The file a pointer names, opened for reading: closed, or being written (``.open``: a run appending to
+    it renames it while it writes). FileNotFoundError when it is neither."""
     path = Path(folder) / pointer["file"]
-    return path if path.exists() else path.with_name(path.name + OPEN_SUFFIX)
+    for name in (path, path.with_name(path.name + OPEN_SUFFIX), path):  # the renames may race the first two
+        try:
+            return name.open("rb")
+        except FileNotFoundError:
+            continue
+    raise FileNotFoundError(f"no WARC file {pointer['file']} in {folder}")
 
 
 def read_record(folder: str | Path, pointer: dict[str, Any]) -> Captured:
     """The record a pointer names (OSError when its file is gone, ValueError when no record is there)."""
-    with capture_file(folder, pointer).open("rb") as handle:
+    with open_capture_file(folder, pointer) as handle:
         handle.seek(pointer["offset"])
         try:
             record = next(iter(ArchiveIterator(handle)))

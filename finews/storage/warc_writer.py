@@ -37,7 +37,12 @@ def digests_db(folder: Path) -> sqlite3.Connection:
 
 
 class Files:
-    """The open WARC file, rotated past ``max_bytes``; each opened by a warcinfo record."""
+    """The open WARC file, rotated past ``max_bytes``; each run's part opened by a warcinfo record.
+
+    A run first appends to the newest closed file still under ``max_bytes`` (a cron run every few minutes
+    would otherwise leave a small file each time: about 105,000 a year, more than a shell's ``warcio check
+    warc/*.warc.gz`` can name). It keeps the file's name, so the pointers into it stay valid; while it
+    writes, the file is ``.open`` and locked, as a new one is."""
 
     def __init__(self, folder: Path, max_bytes: int, info: dict[str, str], prefix: str) -> None:
         self.folder, self.max_bytes, self.info, self.prefix = folder, max_bytes, info, prefix
@@ -49,13 +54,39 @@ class Files:
         if self.handle is None or self.handle.tell() > self.max_bytes:
             self.finish()
             self.serial += 1
-            stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")[:17]
-            self.name = f"{self.prefix}-{stamp}-{self.serial:05d}-{os.getpid()}~{socket.gethostname()}.warc.gz"
-            self.handle = (self.folder / (self.name + OPEN_SUFFIX)).open("ab")
-            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a new name: no one else holds it
+            if self.serial > 1 or not self._resume():
+                stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")[:17]
+                self.name = f"{self.prefix}-{stamp}-{self.serial:05d}-{os.getpid()}~{socket.gethostname()}.warc.gz"
+                self.handle = (self.folder / (self.name + OPEN_SUFFIX)).open("ab")
+                fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a new name: no one else holds it
             writer = WARCWriter(self.handle, gzip=True, warc_version="1.1")
             writer.write_record(writer.create_warcinfo_record(self.name, self.info))
         return self.name, self.handle
+
+    def _resume(self) -> bool:
+        """Reopen the newest closed file under ``max_bytes`` for appending; False when there is none, or when
+        another run (a second worker) took it first."""
+        closed = sorted(self.folder.glob(f"{self.prefix}-*.warc.gz"))
+        if not closed:
+            return False
+        path = closed[-1]
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_APPEND)
+        except FileNotFoundError:  # another run took it (renamed it .open) since the listing
+            return False
+        handle = os.fdopen(descriptor, "ab")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            # Still that name, and room left: the lock may have come after another run appended and closed it.
+            if os.stat(path).st_ino != os.fstat(descriptor).st_ino or os.fstat(descriptor).st_size >= self.max_bytes:
+                raise FileNotFoundError(path)
+            path.replace(path.with_name(path.name + OPEN_SUFFIX))
+        except OSError:  # held by another run, or gone
+            handle.close()
+            return False
+        handle.seek(0, os.SEEK_END)
+        self.name, self.handle = path.name, handle
+        return True
 
     def sync(self) -> None:
         if self.handle is not None:
