@@ -12,8 +12,9 @@ before its capture.
 A file is written as ``<name>.warc.gz.open`` under an exclusive ``flock`` and renamed when closed (a run
 appends to the newest closed file with room left, renamed the same way: ``open_capture_file`` finds a
 pointer's file under either name); a file a killed run left ``.open`` (no lock held) is cut after its
-last whole record and closed by the next run. A payload seen before at the same URL (same digest, ``digests.sqlite`` here) becomes a
-``revisit`` record of the identical-payload-digest profile, so an unchanged site adds almost nothing.
+last whole record and closed by the next run. A payload seen before at the same URL (same digest,
+``digests.sqlite`` here) becomes a ``revisit`` record of the identical-payload-digest profile, so an
+unchanged site adds almost nothing.
 """
 
 from __future__ import annotations

@@ -65,28 +65,28 @@ class Files:
 
     def _resume(self) -> bool:
         """Reopen the newest closed file under ``max_bytes`` for appending; False when there is none, or when
-        another run (a second worker) took it first."""
+        another run (a second worker) holds it or took it first, or it cannot be written."""
         closed = sorted(self.folder.glob(f"{self.prefix}-*.warc.gz"))
         if not closed:
             return False
         path = closed[-1]
         try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_APPEND)
-        except FileNotFoundError:  # another run took it (renamed it .open) since the listing
+            handle = os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND), "ab")
+        except OSError:  # taken (renamed .open) since the listing, or not ours to write
             return False
-        handle = os.fdopen(descriptor, "ab")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             # Still that name, and room left: the lock may have come after another run appended and closed it.
-            if os.stat(path).st_ino != os.fstat(descriptor).st_ino or os.fstat(descriptor).st_size >= self.max_bytes:
-                raise FileNotFoundError(path)
-            path.replace(path.with_name(path.name + OPEN_SUFFIX))
+            mine = os.fstat(handle.fileno())
+            if os.stat(path).st_ino == mine.st_ino and mine.st_size < self.max_bytes:
+                path.replace(path.with_name(path.name + OPEN_SUFFIX))
+                handle.seek(0, os.SEEK_END)
+                self.name, self.handle = path.name, handle
+                return True
         except OSError:  # held by another run, or gone
-            handle.close()
-            return False
-        handle.seek(0, os.SEEK_END)
-        self.name, self.handle = path.name, handle
-        return True
+            pass
+        handle.close()
+        return False
 
     def sync(self) -> None:
         if self.handle is not None:
