@@ -96,6 +96,20 @@ def test_importing_twice_writes_nothing_new(mongo, tmp_path):
     assert "Summary (finished): new 0, unchanged" in second.log
 
 
+def test_an_import_ends_when_its_last_article_is_stored_not_at_scrapys_next_heartbeat(mongo, tmp_path):
+    """Articles of local files come from start(). Scrapy looks for an idle spider when start() ends, and after
+    that only at its engine's heartbeat, every 5 s: an import whose last articles were still in the pipelines
+    then (waiting for their capture and the store) idled until it. start() now ends once they have left."""
+    folder = tmp_path / "posts" / "_posts"
+    folder.mkdir(parents=True)
+    for path in sorted((FIXTURE_POSTS / "_posts").glob("2021-12-08-*.md"))[:10]:
+        (folder / path.name).write_bytes(path.read_bytes())
+    result = posts_crawl(tmp_path / "run", "-a", f"path={folder.parent}", mongo=mongo)
+    assert result.returncode == 0, result.log[-2000:]
+    assert result.stat("finews/articles/new") == 10
+    assert result.stat("elapsed_time_seconds") < 5  # Scrapy's heartbeat; 5.0x s every time before
+
+
 def test_a_slow_store_holds_the_file_reader_back(mongo, tmp_path):
     """Articles of local files come from start(), which Scrapy does not hold back: the spider waits
     itself while CONCURRENT_ITEMS articles sit in the pipelines (here: the store, waiting for MongoDB)."""

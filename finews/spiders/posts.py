@@ -153,7 +153,7 @@ class PostsSpider(Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.site_url = spider.run_arguments.get("base_url") or crawler.settings.get("FINEWS_BASE_URL")
         spider.in_pipelines = 0
-        spider.room = crawler.settings.getint("CONCURRENT_ITEMS")
+        spider.room = spider.limit = crawler.settings.getint("CONCURRENT_ITEMS")
         spider.max_bytes = crawler.settings.getint("FINEWS_MAX_SOURCE_BYTES")
         spider.root = os.path.realpath(spider.path) if spider.path else ""
         spider.room_made: Deferred | None = None
@@ -180,6 +180,9 @@ class PostsSpider(Spider):
                 yield scrapy.Request(entry.url, callback=self.parse_source, errback=self.on_error,
                                      dont_filter=not shared)
         self.crawler.stats.set_value("finews/posts/skipped_since", skipped)
+        # Scrapy looks for an idle spider when start() ends, and after that only at its engine's heartbeat
+        # (every 5 s): return once the articles read here have left the pipelines, so the run ends then.
+        await self._fewer_in_pipelines_than(1)
 
     def _entries(self, count_skipped: bool = False) -> Iterator[_Entry | None]:
         """The files and URLs to read, one at a time (None for a file skipped by `since`, when counting those)."""
@@ -205,16 +208,21 @@ class PostsSpider(Spider):
         At most ``CONCURRENT_ITEMS`` articles read here are in the pipelines at once; the
         item_scraped/item_dropped/item_error signals say when one leaves them.
         """
-        if self.in_pipelines < self.room:
+        if self.in_pipelines >= self.room:
+            self.crawler.stats.inc_value("finews/posts/waited_for_pipelines")
+            await self._fewer_in_pipelines_than(self.room)
+
+    async def _fewer_in_pipelines_than(self, limit: int) -> None:
+        if self.in_pipelines < limit:
             return
-        self.crawler.stats.inc_value("finews/posts/waited_for_pipelines")
+        self.limit = limit
         self.room_made = Deferred()
         await maybe_deferred_to_future(self.room_made)
 
     def _item_done(self) -> None:
         """Every item of this spider is an article it yielded and counted."""
         self.in_pipelines -= 1
-        if self.room_made is not None and self.in_pipelines < self.room:
+        if self.room_made is not None and self.in_pipelines < self.limit:
             waiting, self.room_made = self.room_made, None
             waiting.callback(None)
 
