@@ -20,7 +20,6 @@ unchanged site adds almost nothing.
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import json
 import logging
 import os
@@ -45,7 +44,7 @@ from warcio.statusandheaders import StatusAndHeadersParser
 from warcio.timeutils import datetime_to_iso_date
 from warcio.utils import Digester
 
-from finews.storage.warc_writer import OPEN_SUFFIX, digests_db
+from finews.storage.warc_writer import OPEN_SUFFIX, digests_db, taken
 
 logger = logging.getLogger(__name__)
 
@@ -275,11 +274,7 @@ def recover(path: Path) -> str | None:
     except FileNotFoundError:  # its run closed it since the listing
         return None
     with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            if os.stat(path).st_ino != os.fstat(handle.fileno()).st_ino:  # closed, and taken again, meanwhile
-                return None
-        except OSError:  # a live run holds it, or it is gone
+        if not taken(handle, path):  # a live run holds it, or closed it (and another took it) meanwhile
             return None
         end = last_whole_record_end(handle)
         size = handle.seek(0, os.SEEK_END)

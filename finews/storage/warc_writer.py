@@ -36,6 +36,16 @@ def digests_db(folder: Path) -> sqlite3.Connection:
     return db
 
 
+def taken(handle: IO[bytes], path: Path) -> bool:
+    """An exclusive lock on the file ``handle`` opened, which ``path`` still names: False when another run holds
+    it, or renamed it (took or closed it) since it was opened."""
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return os.stat(path).st_ino == os.fstat(handle.fileno()).st_ino
+    except OSError:
+        return False
+
+
 class Files:
     """The open WARC file, rotated past ``max_bytes``; each run's part opened by a warcinfo record.
 
@@ -74,17 +84,16 @@ class Files:
             handle = os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND), "ab")
         except OSError:  # taken (renamed .open) since the listing, or not ours to write
             return False
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            # Still that name, and room left: the lock may have come after another run appended and closed it.
-            mine = os.fstat(handle.fileno())
-            if os.stat(path).st_ino == mine.st_ino and mine.st_size < self.max_bytes:
+        # Still that name, and room left: the lock may have come after another run appended and closed it.
+        if taken(handle, path) and os.fstat(handle.fileno()).st_size < self.max_bytes:
+            try:
                 path.replace(path.with_name(path.name + OPEN_SUFFIX))
+            except OSError:  # gone meanwhile
+                pass
+            else:
                 handle.seek(0, os.SEEK_END)
                 self.name, self.handle = path.name, handle
                 return True
-        except OSError:  # held by another run, or gone
-            pass
         handle.close()
         return False
 
