@@ -198,5 +198,6 @@ def main() -> None:
 
     quiet_part(env, work, args.quiet_runs)
 
+
 if __name__ == "__main__":
     main()
